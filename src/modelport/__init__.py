@@ -1,0 +1,34 @@
+"""modelport: take a trained model to production and keep it healthy.
+
+>>> from modelport import Workspace
+>>> ws = Workspace()                                  # .modelport/ here, or $MODELPORT_HOME
+>>> ws.models.register("iris", obj=fitted_estimator)  # doctest: +SKIP
+>>> ws.models.load("iris@production").predict([[5.1, 3.5, 1.4, 0.2]])  # doctest: +SKIP
+"""
+
+from ._version import __version__
+from .errors import (
+    ConflictError,
+    IntegrityError,
+    InvalidInputError,
+    ModelportError,
+    NotFoundError,
+    ScriptError,
+)
+from .registry import EnvironmentVersion, ModelVersion, Resources, Workspace
+from .runtimes import Runtime
+
+__all__ = [
+    "ConflictError",
+    "EnvironmentVersion",
+    "IntegrityError",
+    "InvalidInputError",
+    "ModelVersion",
+    "ModelportError",
+    "NotFoundError",
+    "Resources",
+    "Runtime",
+    "ScriptError",
+    "Workspace",
+    "__version__",
+]

@@ -1,0 +1,133 @@
+"""Entry scripts in the Azure ML style: a Python file with ``init()`` and ``run(data)``.
+
+The model folder is exposed as ``AZUREML_MODEL_DIR``, the script's source directory is put on ``sys.path``, and
+``azureml.core.model.Model.get_model_path`` answers from the workspace when the Azure SDK is not installed.
+``run`` receives the raw request text, or, when decorated with ``inference_schema``'s ``@input_schema``, the
+parameters taken from a JSON object by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+from ..codecs.json import dumps
+from ..errors import InvalidInputError, ModelportError, ScriptError
+from . import _azureml_context, azureml_compat
+from .base import Runtime
+
+logger = logging.getLogger(__name__)
+_import_lock = threading.Lock()
+
+
+def schema_parameters(run: Callable[..., Any]) -> dict[str, Any] | None:
+    """The ``@input_schema`` parameters of a decorated ``run`` (name -> swagger schema), else None."""
+    try:
+        from inference_schema.schema_util import get_input_schema, is_schema_decorated
+    except ModuleNotFoundError:
+        return None
+    if not is_schema_decorated(run):
+        return None
+    schema = get_input_schema(run) or {}
+    properties: dict[str, Any] = schema.get("properties", {})
+    return properties
+
+
+class ScriptRuntime(Runtime):
+    framework = "script"
+
+    def load(self) -> None:
+        ctx = self.context
+        if ctx.code_dir is None or ctx.entry_script is None:
+            raise InvalidInputError(f"model {ctx.name}:{ctx.version} has no entry script to run")
+        script = ctx.code_dir / ctx.entry_script
+        if not script.is_file():
+            raise InvalidInputError(f"the entry script {ctx.entry_script} is missing from the model's code")
+        azureml_compat.install()
+        top = ctx.model_dir / ctx.model_path.split("/", 1)[0]
+        _azureml_context.register(ctx.name, ctx.version, top, ctx.resolve_model_path)
+        os.environ["AZUREML_MODEL_DIR"] = str(ctx.model_dir)
+        self.module = self._import(script)
+        run = getattr(self.module, "run", None)
+        if not callable(run):
+            raise InvalidInputError(f"the entry script {ctx.entry_script} defines no run() function")
+        self.run: Callable[..., Any] = run
+        self.parameters = schema_parameters(run)
+        self.takes_headers = "request_headers" in inspect.signature(run).parameters
+        init = getattr(self.module, "init", None)
+        if callable(init):
+            self._call(init, "init()")
+        self.ready = True
+
+    def _import(self, script: os.PathLike[str]) -> ModuleType:
+        code_dir = str(self.context.code_dir)
+        digest = hashlib.sha1(os.fsencode(script)).hexdigest()[:12]
+        name = f"modelport_entry_{digest}"
+        with _import_lock:
+            if code_dir not in sys.path:
+                sys.path.insert(0, code_dir)
+            spec = importlib.util.spec_from_file_location(name, script)
+            if spec is None or spec.loader is None:
+                raise InvalidInputError(f"cannot import the entry script {script}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                sys.modules.pop(name, None)
+                raise ScriptError(
+                    f"the entry script {self.context.entry_script} failed to import: {type(exc).__name__}: {exc}"
+                ) from exc
+        return module
+
+    def _call(self, function: Callable[..., Any], label: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ModelportError:
+            raise
+        except Exception as exc:
+            raise ScriptError(f"{label} of {self.context.entry_script} raised {type(exc).__name__}: {exc}") from exc
+
+    def predict(self, data: Any, headers: Mapping[str, str] | None = None) -> Any:
+        """Call ``run``: with named parameters when it is schema-decorated, else with the raw text."""
+        extra = {"request_headers": dict(headers or {})} if self.takes_headers else {}
+        if self.parameters is not None:
+            payload = _as_object(data)
+            missing = [name for name in self.parameters if name not in payload and name != "request_headers"]
+            if missing:
+                raise InvalidInputError(
+                    "the input lacks the parameter(s) "
+                    + ", ".join(map(repr, missing))
+                    + " that run() declares with @input_schema"
+                )
+            arguments = {k: v for k, v in payload.items() if k in self.parameters}
+            return self._call(self.run, "run()", **arguments, **extra)
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
+        elif not isinstance(data, str):
+            data = dumps(data).decode("utf-8")
+        return self._call(self.run, "run()", data, **extra)
+
+    def unload(self) -> None:
+        _azureml_context.unregister(self.context.name, self.context.version)
+        super().unload()
+
+
+def _as_object(data: Any) -> dict[str, Any]:
+    if isinstance(data, bytes | str):
+        from ..codecs.json import loads
+
+        data = loads(data)
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            f"run() takes named parameters, so the input must be a JSON object; got {type(data).__name__}"
+        )
+    return data
