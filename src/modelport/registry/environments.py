@@ -24,7 +24,7 @@ from .db import read_session, write_session
 from .naming import get_or_create_name, next_version
 from .records import EnvironmentVersion
 from .refs import Reference, closest, parse_reference, validate_name
-from .tables import EnvironmentNameRow, EnvironmentVersionRow
+from .tables import EnvironmentNameRow, EnvironmentVersionRow, as_utc
 
 _PYTHON = re.compile(r"^3\.\d{1,2}(\.\d{1,2})?$")
 DEFAULT_PORT = 5001  # the port Azure ML's inference server listens on
@@ -239,7 +239,7 @@ def _record(name: str, row: EnvironmentVersionRow) -> EnvironmentVersion:
         version=row.version,
         python_version=row.python_version,
         requirements=tuple(row.requirements),
-        created_at=row.created_at,
+        created_at=as_utc(row.created_at),
         base_image=row.base_image,
         description=row.description,
         content_hash=row.content_hash,

@@ -26,7 +26,7 @@ from .records import ModelFile, ModelVersion, Resources
 from .refs import Reference, closest, parse_reference, validate_alias, validate_name
 from .serialize import dump_object
 from .store import ArtifactStore, sha256_file
-from .tables import AliasRow, FileRow, ModelRow, ModelVersionRow, TagRow
+from .tables import AliasRow, FileRow, ModelRow, ModelVersionRow, TagRow, as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -442,7 +442,7 @@ def _record(row: ModelVersionRow, aliases: tuple[str, ...]) -> ModelVersion:
         version=row.version,
         framework=row.framework,
         model_path=row.model_path,
-        created_at=row.created_at,
+        created_at=as_utc(row.created_at),
         description=row.description,
         entry_script=row.entry_script,
         tags={t.key: t.value for t in row.tags},

@@ -1,0 +1,85 @@
+"""Output for people (rich tables) and for scripts (``--json``), and the pieces every command shares."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from ..codecs.json import dumps
+from ..errors import InvalidInputError
+from ..registry import Workspace
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console; when the output is not a terminal (a pipe, a log, CI), wide enough that tables do not wrap."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+console = _console()
+err_console = _console(stderr=True)
+
+JSON_OPTION = typer.Option("--json", help="Print JSON for scripts instead of tables.")
+
+
+def print_json(value: Any, indent: bool = True) -> None:
+    sys.stdout.write(dumps(value, indent=indent).decode() + "\n")
+    sys.stdout.flush()
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None) -> None:
+    out = Table(*columns, title=title, title_justify="left", header_style="bold")
+    for row in rows:
+        out.add_row(*("" if v is None else str(v) for v in row))
+    console.print(out)
+
+
+def fields(pairs: Mapping[str, Any]) -> None:
+    """Aligned ``key: value`` lines."""
+    width = max(len(k) for k in pairs) + 1
+    for key, value in pairs.items():
+        console.print(f"[bold]{key + ':':<{width}}[/bold] {'' if value is None else value}", markup=True)
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def parse_pairs(items: Sequence[str] | None, what: str, typed: bool) -> dict[str, Any]:
+    """``KEY=VALUE`` items to a dict; with ``typed``, values are read as YAML scalars (2 -> int, true -> bool)."""
+    result: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"invalid {what} {item!r}: expected KEY=VALUE")
+        if typed:
+            try:
+                result[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+            except yaml.YAMLError:
+                result[key.strip()] = value
+        else:
+            result[key.strip()] = value
+    return result
+
+
+def open_workspace(ctx: typer.Context) -> Workspace:
+    home = ctx.obj.get("home") if isinstance(ctx.obj, dict) else None
+    return Workspace(home)
