@@ -1,0 +1,153 @@
+"""Entry script of the FAQ model, written as for an Azure ML deployment: ``init()`` loads the model, ``run()`` scores.
+
+The model is a folder, ``faq_model/``, written by ``train.py``:
+
+- ``vectorizer.joblib``: a fitted scikit-learn transformer that maps texts to L2-normalized TF-IDF rows;
+- ``matrix.npz``: the FAQ entries' rows (a scipy sparse matrix, one row per entry, L2-normalized);
+- ``faq.json``: the entries, in the order of the rows: ``Id``, ``AnswerId``, ``title``, ``text``.
+
+The score of an entry is the cosine similarity of its row and the question's row.
+
+Requests (the raw body, JSON)::
+
+    {"question": "how do I ...", "top": 3}           -> {"matches": [MATCH, ...]}
+    {"questions": ["how do I ...", "..."], "top": 3} -> {"results": [{"matches": [MATCH, ...]}, ...]}
+
+``top`` is optional (default 3, from 1 to 20). A MATCH is ``{"Id", "AnswerId", "question", "score", "url"}``: the
+Stack Overflow question id, the id of its accepted answer, the question's title, the cosine similarity (rounded to
+4 decimals) and a link to the answer. Matches come best first; entries that share no term with the question
+(score 0) are left out, so there may be fewer than ``top``. A bad request raises ``ValueError`` with a message that
+says what to send.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from scipy import sparse
+
+MODEL_NAME = "faq"
+MODEL_FOLDER = "faq_model"
+DEFAULT_TOP = 3
+MAX_TOP = 20
+MAX_QUESTIONS = 100
+MAX_QUESTION_CHARS = 10_000
+
+Match = dict[str, Any]
+
+
+class FaqIndex:
+    """The FAQ entries, their TF-IDF rows and the vectorizer that makes a question's row."""
+
+    def __init__(self, vectorizer: Any, matrix: sparse.csr_matrix, entries: Sequence[dict[str, Any]]) -> None:
+        if matrix.shape[0] != len(entries):
+            raise ValueError(f"the matrix has {matrix.shape[0]} rows for {len(entries)} FAQ entries")
+        self.vectorizer = vectorizer
+        self.matrix = sparse.csr_matrix(matrix)
+        self.entries = list(entries)
+
+    @classmethod
+    def load(cls, folder: Path) -> FaqIndex:
+        entries = json.loads((folder / "faq.json").read_text(encoding="utf-8"))
+        return cls(joblib.load(folder / "vectorizer.joblib"), sparse.load_npz(folder / "matrix.npz"), entries)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self.vectorizer, folder / "vectorizer.joblib")
+        sparse.save_npz(folder / "matrix.npz", self.matrix)
+        (folder / "faq.json").write_text(json.dumps(self.entries, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    def search(self, questions: Sequence[str], top: int = DEFAULT_TOP) -> list[list[Match]]:
+        """The ``top`` best entries for each question, best first; ties keep the order of the FAQ."""
+        scores = (self.vectorizer.transform(list(questions)) @ self.matrix.T).toarray()
+        results = []
+        for row in scores:
+            best = np.argsort(-row, kind="stable")[:top]
+            results.append([self._match(int(i), float(row[i])) for i in best if row[i] > 0])
+        return results
+
+    def _match(self, index: int, score: float) -> Match:
+        entry = self.entries[index]
+        return {
+            "Id": entry["Id"],
+            "AnswerId": entry["AnswerId"],
+            "question": entry["title"],
+            "score": round(score, 4),
+            "url": f"https://stackoverflow.com/a/{entry['AnswerId']}",
+        }
+
+
+def parse_request(raw_data: str | bytes) -> tuple[list[str], int, bool]:
+    """(questions, top, several) from a request body; ``several`` is true for the ``questions`` form."""
+    try:
+        body = json.loads(raw_data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f'the request is not JSON ({exc}); send {{"question": "..."}}') from exc
+    if not isinstance(body, dict):
+        raise ValueError(f'the request must be a JSON object such as {{"question": "..."}}, not {type(body).__name__}')
+    unknown = sorted(set(body) - {"question", "questions", "top"})
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(map(repr, unknown))}: send 'question' or 'questions', and 'top'")
+    if ("question" in body) == ("questions" in body):
+        raise ValueError("send exactly one of 'question' (a string) and 'questions' (a list of strings)")
+    several = "questions" in body
+    if several:
+        questions = body["questions"]
+        if not isinstance(questions, list) or not questions:
+            raise ValueError("'questions' must be a non-empty list of strings")
+        if len(questions) > MAX_QUESTIONS:
+            raise ValueError(f"'questions' holds {len(questions)} questions; send at most {MAX_QUESTIONS} at a time")
+    else:
+        questions = [body["question"]]
+    for position, question in enumerate(questions):
+        what = f"'questions'[{position}]" if several else "'question'"
+        if not isinstance(question, str):
+            raise ValueError(f"{what} must be a string, not {type(question).__name__}")
+        if not question.strip():
+            raise ValueError(f"{what} is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise ValueError(f"{what} has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}")
+    top = body.get("top", DEFAULT_TOP)
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
+        raise ValueError(f"'top' must be a whole number from 1 to {MAX_TOP}, not {top!r}")
+    return [q.strip() for q in questions], top, several
+
+
+def model_folder() -> Path:
+    """The registered ``faq_model`` folder: under ``AZUREML_MODEL_DIR`` (the folder the server gives this version),
+    else where ``Model.get_model_path`` finds the model named ``faq``."""
+    model_dir = os.environ.get("AZUREML_MODEL_DIR")
+    if model_dir and (Path(model_dir) / MODEL_FOLDER).is_dir():
+        return Path(model_dir) / MODEL_FOLDER
+    from azureml.core.model import Model
+
+    return Path(Model.get_model_path(MODEL_NAME))
+
+
+index: FaqIndex | None = None
+
+
+def init() -> None:
+    global index
+    index = FaqIndex.load(model_folder())
+
+
+def answer(faq: FaqIndex, raw_data: str | bytes) -> dict[str, Any]:
+    """The response to a request body."""
+    questions, top, several = parse_request(raw_data)
+    results = faq.search(questions, top)
+    if several:
+        return {"results": [{"matches": matches} for matches in results]}
+    return {"matches": results[0]}
+
+
+def run(raw_data: str) -> dict[str, Any]:
+    if index is None:
+        raise RuntimeError("init() has not run")
+    return answer(index, raw_data)
