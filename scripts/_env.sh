@@ -5,13 +5,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${MODELPORT_VENV:-$ROOT/.venv}"
 
 ensure_venv() {
-    local extras="$1" python="${PYTHON:-}"
+    local extras="$1" python="" candidate
+    for candidate in ${PYTHON:-python3.13 python3.12 python3.11 python3}; do
+        # run each candidate: a version manager's shim can exist with no interpreter behind it
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+            python="$candidate"; break
+        fi
+    done
     if [ -z "$python" ]; then
-        for candidate in python3.12 python3.11 python3; do
-            if command -v "$candidate" >/dev/null 2>&1; then python="$candidate"; break; fi
-        done
-    fi
-    if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         echo "modelport needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2
         exit 1
     fi
