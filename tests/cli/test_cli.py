@@ -166,14 +166,11 @@ def test_envs_commands(cli: Run, tmp_path: Path) -> None:
     conda.write_text("name: x\ndependencies:\n  - python=3.10\n  - numpy=1.26\n  - pip:\n    - joblib>=1.3\n")
     imported = json.loads(cli("envs", "register", "serve", "--conda-file", str(conda), "--json").stdout)
     assert imported["version"] == 2 and imported["python_version"] == "3.10"
-    assert imported["requirements"] == ["joblib>=1.3", "numpy==1.26"] or set(imported["requirements"]) == {
-        "joblib>=1.3",
-        "numpy==1.26",
-    }
+    assert imported["requirements"] == ["numpy==1.26.*", "joblib>=1.3"]
 
     assert "serve" in cli("envs", "list").stdout
     assert len(json.loads(cli("envs", "list", "--json").stdout)) == 2
-    assert "numpy==1.26" in cli("envs", "show", "serve:2").stdout
+    assert "numpy==1.26.*" in cli("envs", "show", "serve:2").stdout
     dockerfile = cli("envs", "dockerfile", "serve:1").stdout
     assert "FROM python:3.11-slim" in dockerfile.splitlines()
     assert 'ENTRYPOINT ["modelport", "serve"' in dockerfile
@@ -187,7 +184,7 @@ def test_envs_commands(cli: Run, tmp_path: Path) -> None:
         str(tmp_path / "requirements.txt"),
     )
     assert "FROM python:3.10-slim" in (tmp_path / "Dockerfile").read_text()
-    assert "numpy==1.26" in (tmp_path / "requirements.txt").read_text()
+    assert "numpy==1.26.*" in (tmp_path / "requirements.txt").read_text()
     bad = cli("envs", "register", "serve", "-r", "not a requirement!!", expect=1)
     assert "not a valid requirement" in bad.stderr
     cli("envs", "dockerfile", "serve", "--model", "ghost", expect=1)

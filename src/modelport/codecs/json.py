@@ -28,6 +28,10 @@ def _default(obj: Any) -> Any:
             return obj.to_dict(orient="records")
         if hasattr(obj, "tolist"):
             return obj.tolist()
+        if type(obj).__name__ in ("NaTType", "NAType"):  # missing values of nullable and datetime columns
+            return None
+        if hasattr(obj, "isoformat"):  # Timestamp and Timedelta: orjson takes exact datetimes only
+            return obj.isoformat()
     if hasattr(obj, "tolist"):
         return obj.tolist()
     raise TypeError(f"cannot encode {type(obj).__name__} as JSON")
@@ -39,7 +43,20 @@ def dumps(obj: Any, indent: bool = False) -> bytes:
     try:
         return orjson.dumps(obj, default=_default, option=options)
     except orjson.JSONEncodeError as exc:
+        if "Dict key" in str(exc):  # numpy keys ({np.int64(0): p, ...}): orjson never passes keys to default
+            try:
+                return orjson.dumps(_plain_keys(obj), default=_default, option=options)
+            except orjson.JSONEncodeError as again:
+                exc = again
         raise TypeError(f"the result cannot be encoded as JSON: {exc}") from exc
+
+
+def _plain_keys(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {(k.item() if isinstance(k, np.generic) else k): _plain_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain_keys(v) for v in obj]
+    return obj
 
 
 def loads(data: bytes | str, what: str = "input") -> Any:

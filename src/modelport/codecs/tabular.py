@@ -68,17 +68,26 @@ def to_frame_or_array(payload: Any, feature_names: Sequence[str] | None = None, 
             array = np.asarray(data)
         except ValueError as exc:
             raise InvalidInputError(f"the input rows are ragged: every row needs the same length ({exc})") from exc
-        if array.dtype == object:
-            raise InvalidInputError("the input rows are ragged or mix types: every row needs the same length")
         if feature_names is not None and array.ndim == 2:
             if array.shape[1] != len(feature_names):
                 raise InvalidInputError(
                     f"each row has {array.shape[1]} values; the model expects {len(feature_names)}: "
                     + ", ".join(feature_names)
                 )
-            return _pandas().DataFrame(array, columns=list(feature_names))
+            # from the rows, not the array: a column keeps its own type where rows mix numbers, text and null
+            return _pandas().DataFrame(data, columns=list(feature_names))
+        if array.dtype == object:  # equal-length rows holding null (a missing value) or mixed types
+            try:
+                array = np.asarray(data, dtype=np.float64)  # null becomes NaN
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(
+                    "the input rows mix numbers with other values: send numbers (or null for a missing value)"
+                ) from exc
         return array
-    array = np.asarray(data)
+    try:
+        array = np.asarray(data)
+    except ValueError as exc:
+        raise InvalidInputError(f"the input mixes single values with lists: send a list of rows ({exc})") from exc
     expected = len(feature_names) if feature_names is not None else n_features
     if array.ndim == 1 and expected is not None and array.shape[0] == expected:
         return to_frame_or_array([data], feature_names, n_features)

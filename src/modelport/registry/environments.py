@@ -26,7 +26,7 @@ from .records import EnvironmentVersion
 from .refs import Reference, closest, parse_reference, validate_name
 from .tables import EnvironmentNameRow, EnvironmentVersionRow, as_utc
 
-_PYTHON = re.compile(r"^3\.\d{1,2}(\.\d{1,2})?$")
+_PYTHON = re.compile(r"3\.\d{1,2}(\.\d{1,2})?")
 DEFAULT_PORT = 5001  # the port Azure ML's inference server listens on
 
 
@@ -79,11 +79,16 @@ def read_conda(path: Path) -> tuple[str | None, list[str]]:
         constraint = constraint.strip()
         if package == "pip":
             continue
-        if constraint and constraint[0] == "=" and not constraint.startswith("=="):
-            constraint = "=" + constraint  # conda's single '=' is a version prefix; '==' is close enough
-        constraint = constraint.replace(".*", "")
+        # "numpy=1.26.4=py311h64a7726_0" and "numpy 1.26.4 py311_0" (conda env export) pin one exact build;
+        # pip has no build strings, so they pin the version
+        exported = re.fullmatch(r"=?(\d[^=\s]*)(?:=|\s+)\S+", constraint) or re.fullmatch(r"(\d\S*)", constraint)
+        if exported is not None:
+            constraint = "==" + exported.group(1)
+        elif constraint[:1] == "=" and not constraint.startswith("=="):
+            version = constraint[1:]  # conda's single '=' matches a version prefix: pip's '==X.*'
+            constraint = "==" + (version if version.endswith(".*") else version + ".*")
         if package == "python":
-            python = constraint.lstrip("=<>~! ") or None
+            python = constraint.lstrip("=<>~! ").removesuffix(".*") or None
             continue
         requirements.append(package + constraint)
     return python, parse_requirements(requirements, str(path))
@@ -120,7 +125,7 @@ class EnvironmentRegistry:
             python = python or conda_python
             packages += conda_packages
         python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
-        if not _PYTHON.match(python):
+        if not _PYTHON.fullmatch(python):
             raise InvalidInputError(f"invalid Python version {python!r}: expected 3.X or 3.X.Y, e.g. 3.11")
         content = json.dumps({"python": python, "requirements": packages, "base_image": base_image}, sort_keys=True)
         content_hash = hashlib.sha256(content.encode()).hexdigest()

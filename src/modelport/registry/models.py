@@ -23,7 +23,7 @@ from . import frameworks
 from .db import read_session, write_session
 from .naming import get_or_create_name, next_version
 from .records import ModelFile, ModelVersion, Resources
-from .refs import Reference, closest, parse_reference, validate_alias, validate_name
+from .refs import MAX_VERSION, Reference, closest, parse_reference, validate_alias, validate_name
 from .serialize import dump_object
 from .store import ArtifactStore, sha256_file
 from .tables import AliasRow, FileRow, ModelRow, ModelVersionRow, TagRow, as_utc
@@ -122,6 +122,7 @@ class ModelRegistry:
                 source = Path(path)
                 if not source.exists():
                     raise InvalidInputError(f"cannot read {source}: no such file or folder")
+                source = Path(os.path.abspath(source))  # "." and ".." have no name to store the files under
             if framework is None:
                 framework, model_file = frameworks.detect(source)
             else:
@@ -209,7 +210,9 @@ class ModelRegistry:
         model = self._model(session, ref.name)
         query = select(ModelVersionRow).where(ModelVersionRow.model_id == model.id)
         if ref.version is not None:
-            row = session.scalars(query.where(ModelVersionRow.version == ref.version)).one_or_none()
+            row = None
+            if 1 <= ref.version <= MAX_VERSION:  # a bigger number would overflow the database's integer
+                row = session.scalars(query.where(ModelVersionRow.version == ref.version)).one_or_none()
             if row is None:
                 versions = [
                     str(v)

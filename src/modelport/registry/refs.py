@@ -9,13 +9,15 @@ from dataclasses import dataclass
 
 from ..errors import InvalidInputError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
-_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
+# Matched with fullmatch: ``$`` would also accept a name followed by a newline.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,99}")
 RESERVED_ALIASES = frozenset({"latest"})
+MAX_VERSION = 2**31 - 1  # versions are 32-bit integers in the database
 
 
 def validate_name(name: str, kind: str = "model") -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidInputError(
             f"invalid {kind} name {name!r}: use 1-200 letters, digits, '-', '_' or '.', starting with a letter or digit"
         )
@@ -23,7 +25,7 @@ def validate_name(name: str, kind: str = "model") -> str:
 
 
 def validate_alias(alias: str) -> str:
-    if not _ALIAS.match(alias):
+    if not _ALIAS.fullmatch(alias):
         raise InvalidInputError(
             f"invalid alias {alias!r}: use letters, digits, '-' or '_', starting with a letter (at most 100)"
         )
@@ -54,16 +56,18 @@ def parse_reference(text: str, kind: str = "model") -> Reference:
         validate_name(name, kind)
         if alias == "latest":
             return Reference(name)
-        if not _ALIAS.match(alias):
+        if not _ALIAS.fullmatch(alias):
             raise InvalidInputError(f"invalid reference {text!r}: {alias!r} is not a valid alias")
         return Reference(name, alias=alias)
     if ":" in text:
         name, _, version = text.partition(":")
         validate_name(name, kind)
-        if not version.isdigit() or int(version) < 1:
-            raise InvalidInputError(f"invalid reference {text!r}: the version after ':' must be a whole number >= 1")
+        if not (version.isascii() and version.isdigit()) or not 1 <= int(version) <= MAX_VERSION:
+            raise InvalidInputError(
+                f"invalid reference {text!r}: the version after ':' must be a whole number from 1 to {MAX_VERSION}"
+            )
         return Reference(name, version=int(version))
-    if not _NAME.match(text):
+    if not _NAME.fullmatch(text):
         raise InvalidInputError(
             f"invalid reference {text!r}: expected NAME, NAME:VERSION or NAME@ALIAS, where a name is letters, "
             "digits, '-', '_' or '.'"

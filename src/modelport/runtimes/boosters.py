@@ -68,6 +68,12 @@ class XGBoostRuntime(Runtime):
 
     def predict(self, data: Any) -> Any:
         batch = to_frame_or_array(data, self.feature_names, self.n_features)
+        shape: tuple[int, ...] = getattr(batch, "shape", ())
+        if len(shape) == 2 and shape[1] < self.n_features:  # XGBoost would score the absent columns as missing
+            raise InvalidInputError(
+                f"model {self.context.name}:{self.context.version} rejected the input: each row has {shape[1]} "
+                f"values; the model expects {self.n_features}"
+            )
         try:
             matrix = self.xgb.DMatrix(batch, feature_names=self.feature_names)
             return self.booster.predict(matrix, **self.options)

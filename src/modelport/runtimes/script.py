@@ -30,15 +30,30 @@ _import_lock = threading.Lock()
 
 def schema_parameters(run: Callable[..., Any]) -> dict[str, Any] | None:
     """The ``@input_schema`` parameters of a decorated ``run`` (name -> swagger schema), else None."""
+    schemas = swagger_schemas(run)
+    if schemas is None:
+        return None
+    properties: dict[str, Any] = schemas[0].get("properties", {})
+    return properties
+
+
+def swagger_schemas(run: Callable[..., Any]) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """(input schema, output schema or None) of an ``inference_schema`` decorated ``run``, else None."""
     try:
-        from inference_schema.schema_util import get_input_schema, is_schema_decorated
+        from inference_schema.schema_util import get_input_schema, get_output_schema, is_schema_decorated
     except ModuleNotFoundError:
         return None
     if not is_schema_decorated(run):
         return None
-    schema = get_input_schema(run) or {}
-    properties: dict[str, Any] = schema.get("properties", {})
-    return properties
+    return get_input_schema(run) or {}, get_output_schema(run) or None
+
+
+def _aml_request_module() -> ModuleType | None:
+    """The ``aml_request`` module scripts import (the Azure SDK's when installed, else ours)."""
+    try:
+        return importlib.import_module("azureml.contrib.services.aml_request")
+    except ImportError:
+        return None
 
 
 class ScriptRuntime(Runtime):
@@ -55,37 +70,54 @@ class ScriptRuntime(Runtime):
         top = ctx.model_dir / ctx.model_path.split("/", 1)[0]
         _azureml_context.register(ctx.name, ctx.version, top, ctx.resolve_model_path)
         os.environ["AZUREML_MODEL_DIR"] = str(ctx.model_dir)
-        self.module = self._import(script)
+        aml_request = _aml_request_module()
+        with _import_lock:  # @rawhttp sets a module flag while the script imports: read it for this script alone
+            if aml_request is not None:
+                aml_request._rawHttpRequested = False  # type: ignore[attr-defined]
+            self.module = self._import(script)
+            self.rawhttp = bool(getattr(aml_request, "_rawHttpRequested", False))
         run = getattr(self.module, "run", None)
         if not callable(run):
             raise InvalidInputError(f"the entry script {ctx.entry_script} defines no run() function")
         self.run: Callable[..., Any] = run
         self.parameters = schema_parameters(run)
-        self.takes_headers = "request_headers" in inspect.signature(run).parameters
+        declared = inspect.signature(run).parameters
+        self.takes_headers = "request_headers" in declared
+        self._required = [  # a parameter with a default may be left out, as in Azure ML
+            name
+            for name in self.parameters or {}
+            if name != "request_headers" and (name not in declared or declared[name].default is inspect.Parameter.empty)
+        ]
+        self.optional_parameters = {n for n in self.parameters or {} if n not in self._required}
+        schemas = swagger_schemas(run)
+        self.input_swagger: dict[str, Any] | None = schemas[0] if schemas is not None else None
+        self.output_swagger: dict[str, Any] | None = schemas[1] if schemas is not None else None
+        if self.rawhttp and self.parameters is not None:
+            raise InvalidInputError(f"run() of {ctx.entry_script} cannot be both @rawhttp and @input_schema decorated")
         init = getattr(self.module, "init", None)
         if callable(init):
             self._call(init, "init()")
         self.ready = True
 
     def _import(self, script: os.PathLike[str]) -> ModuleType:
+        """Import the script as a module of its own; the caller holds ``_import_lock``."""
         code_dir = str(self.context.code_dir)
         digest = hashlib.sha1(os.fsencode(script)).hexdigest()[:12]
         name = f"modelport_entry_{digest}"
-        with _import_lock:
-            if code_dir not in sys.path:
-                sys.path.insert(0, code_dir)
-            spec = importlib.util.spec_from_file_location(name, script)
-            if spec is None or spec.loader is None:
-                raise InvalidInputError(f"cannot import the entry script {script}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            try:
-                spec.loader.exec_module(module)
-            except Exception as exc:
-                sys.modules.pop(name, None)
-                raise ScriptError(
-                    f"the entry script {self.context.entry_script} failed to import: {type(exc).__name__}: {exc}"
-                ) from exc
+        if code_dir not in sys.path:
+            sys.path.insert(0, code_dir)
+        spec = importlib.util.spec_from_file_location(name, script)
+        if spec is None or spec.loader is None:
+            raise InvalidInputError(f"cannot import the entry script {script}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            raise ScriptError(
+                f"the entry script {self.context.entry_script} failed to import: {type(exc).__name__}: {exc}"
+            ) from exc
         return module
 
     def _call(self, function: Callable[..., Any], label: str, *args: Any, **kwargs: Any) -> Any:
@@ -96,12 +128,16 @@ class ScriptRuntime(Runtime):
         except Exception as exc:
             raise ScriptError(f"{label} of {self.context.entry_script} raised {type(exc).__name__}: {exc}") from exc
 
+    def call_run(self, *args: Any, **kwargs: Any) -> Any:
+        """Call ``run`` with arguments already prepared (by the scoring server); its failures are ScriptErrors."""
+        return self._call(self.run, "run()", *args, **kwargs)
+
     def predict(self, data: Any, headers: Mapping[str, str] | None = None) -> Any:
         """Call ``run``: with named parameters when it is schema-decorated, else with the raw text."""
         extra = {"request_headers": dict(headers or {})} if self.takes_headers else {}
         if self.parameters is not None:
             payload = _as_object(data)
-            missing = [name for name in self.parameters if name not in payload and name != "request_headers"]
+            missing = [name for name in self._required if name not in payload]
             if missing:
                 raise InvalidInputError(
                     "the input lacks the parameter(s) "
@@ -111,7 +147,10 @@ class ScriptRuntime(Runtime):
             arguments = {k: v for k, v in payload.items() if k in self.parameters}
             return self._call(self.run, "run()", **arguments, **extra)
         if isinstance(data, bytes):
-            data = data.decode("utf-8")
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInputError(f"the input is not UTF-8 text, which run() takes: {exc}") from exc
         elif not isinstance(data, str):
             data = dumps(data).decode("utf-8")
         return self._call(self.run, "run()", data, **extra)

@@ -24,7 +24,12 @@ class SklearnRuntime(Runtime):
         method = self.options.get("method", "predict")
         if method not in METHODS:
             raise InvalidInputError(f"option method={method!r} is not one of {', '.join(METHODS)}")
-        self.model = joblib.load(self.context.model_file)
+        try:
+            self.model = joblib.load(self.context.model_file)
+        except Exception as exc:  # unpickling raises many unrelated types (ValueError, EOFError, KeyError...)
+            raise InvalidInputError(
+                f"{self.context.model_path} is not a loadable joblib or pickle file: {type(exc).__name__}: {exc}"
+            ) from exc
         predict = getattr(self.model, method, None)
         if predict is None:
             raise InvalidInputError(

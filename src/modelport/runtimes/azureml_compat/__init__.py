@@ -1,7 +1,9 @@
 """Stand-ins for the parts of the Azure ML SDK that scoring scripts import, used only when the real SDK is absent.
 
-``install()`` appends an import hook to ``sys.meta_path``: ``import azureml.core.model`` (etc.) then finds the real
-package first when it is installed, and these modules otherwise.
+``install()`` puts an import hook first in ``sys.meta_path``. For every ``azureml[.x.y]`` import it asks the normal
+path finder whether the real module exists; if so it steps aside, otherwise it answers with
+``modelport.runtimes.azureml_compat[.x.y]`` itself, the very same module object, so state such as the flag that
+``@rawhttp`` sets is shared between the script's import path and modelport's.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import threading
+from collections.abc import Sequence
 from types import ModuleType
 
 _PACKAGE = __name__
+_HERE = os.path.dirname(os.path.abspath(__file__))
 _install_lock = threading.Lock()
 
 
@@ -29,14 +34,22 @@ class _AliasLoader(importlib.abc.Loader):
         """The target module ran when it was imported; nothing more to do."""
 
 
+def _is_ours(spec: importlib.machinery.ModuleSpec) -> bool:
+    location = spec.origin or next(iter(spec.submodule_search_locations or []), "")
+    return os.path.abspath(location).startswith(_HERE)
+
+
 class AzureMLFinder(importlib.abc.MetaPathFinder):
-    """Maps ``azureml[.x.y]`` to ``modelport.runtimes.azureml_compat[.x.y]``; sits last in ``sys.meta_path``."""
+    """Maps ``azureml[.x.y]`` to ``modelport.runtimes.azureml_compat[.x.y]`` when the real module is missing."""
 
     def find_spec(
-        self, fullname: str, path: object = None, target: object = None
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname != "azureml" and not fullname.startswith("azureml."):
             return None
+        real = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if real is not None and not _is_ours(real):
+            return None  # the Azure ML SDK provides this module: use it
         target_name = _PACKAGE + fullname[len("azureml") :]
         try:
             found = importlib.util.find_spec(target_name)
@@ -53,4 +66,4 @@ def install() -> None:
     """Make ``import azureml...`` work inside scoring scripts; idempotent."""
     with _install_lock:
         if not any(isinstance(f, AzureMLFinder) for f in sys.meta_path):
-            sys.meta_path.append(AzureMLFinder())
+            sys.meta_path.insert(0, AzureMLFinder())

@@ -1,0 +1,1 @@
+"""``azureml.contrib`` as scoring scripts use it."""

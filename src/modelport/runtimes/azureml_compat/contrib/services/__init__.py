@@ -1,0 +1,1 @@
+"""``azureml.contrib.services``: ``aml_request`` (``rawhttp``, ``AMLRequest``) and ``aml_response``."""
