@@ -14,6 +14,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "modelport"
 FORBIDDEN = {
     "registry": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli"},
     "runtimes": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.registry"},
+    "serving": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},
+    "web": {"typer", "rich", "modelport.cli"},
     "codecs": {
         "typer",
         "rich",

@@ -14,6 +14,7 @@ def test_public_names_are_pinned() -> None:
         "NotFoundError",
         "Resources",
         "Runtime",
+        "ScoringClient",
         "ScriptError",
         "Workspace",
         "__version__",
@@ -28,7 +29,8 @@ def test_importing_modelport_stays_light() -> None:
 
     code = (
         "import sys, modelport\n"
-        "heavy = {'sklearn', 'onnxruntime', 'lightgbm', 'xgboost', 'pandas', 'typer', 'rich', 'alembic'}\n"
+        "heavy = {'sklearn', 'onnxruntime', 'lightgbm', 'xgboost', 'pandas', 'typer', 'rich', 'alembic',\n"
+        "         'httpx', 'starlette', 'uvicorn'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

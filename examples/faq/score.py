@@ -16,8 +16,11 @@ Requests (the raw body, JSON)::
 ``top`` is optional (default 3, from 1 to 20). A MATCH is ``{"Id", "AnswerId", "question", "score", "url"}``: the
 Stack Overflow question id, the id of its accepted answer, the question's title, the cosine similarity (rounded to
 4 decimals) and a link to the answer. Matches come best first; entries that share no term with the question
-(score 0) are left out, so there may be fewer than ``top``. A bad request raises ``ValueError`` with a message that
-says what to send.
+(score 0) are left out, so there may be fewer than ``top``. A bad request is answered 400 with
+``{"message": ...}`` saying what to send.
+
+``run`` is ``@rawhttp`` (Azure ML's raw request mode) so that the same endpoint also serves a small page: ``GET
+/score`` returns a form where a person types a question and sees the matches, which the page POSTs to ``/score``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from typing import Any
 
 import joblib
 import numpy as np
+from azureml.contrib.services.aml_request import AMLRequest, rawhttp
+from azureml.contrib.services.aml_response import AMLResponse
 from scipy import sparse
 
 MODEL_NAME = "faq"
@@ -147,7 +152,62 @@ def answer(faq: FaqIndex, raw_data: str | bytes) -> dict[str, Any]:
     return {"matches": results[0]}
 
 
-def run(raw_data: str) -> dict[str, Any]:
+@rawhttp
+def run(request: AMLRequest) -> AMLResponse:
+    if request.method == "GET":
+        return AMLResponse(PAGE, 200, {"Content-Type": "text/html; charset=utf-8"})
     if index is None:
         raise RuntimeError("init() has not run")
-    return answer(index, raw_data)
+    try:
+        return AMLResponse(answer(index, request.get_data()), 200, json_str=True)
+    except ValueError as exc:
+        return AMLResponse({"message": str(exc)}, 400, json_str=True)
+
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>FAQ matching</title>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  form { display: flex; gap: .5rem; }
+  input { flex: 1; font: inherit; padding: .5rem .7rem; border: 1px solid #999; border-radius: 6px; }
+  button { font: inherit; padding: .5rem 1rem; border: 0; border-radius: 6px; background: #2557a7; color: #fff; }
+  ol { padding-left: 1.4rem; } li { margin: .7rem 0; }
+  .score { color: #666; font-size: .85rem; } .error { color: #b00020; }
+</style>
+</head>
+<body>
+<h1>Ask a JavaScript question</h1>
+<p>Matches among 182 frequently asked Stack Overflow questions (TF-IDF similarity).</p>
+<form id="ask"><input id="question" autofocus placeholder="e.g. How do I remove an element from an array?">
+<button>Find answers</button></form>
+<ol id="matches"></ol>
+<p id="status"></p>
+<script>
+const form = document.getElementById("ask"), list = document.getElementById("matches");
+const status = document.getElementById("status");
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  list.replaceChildren(); status.className = ""; status.textContent = "Searching...";
+  const response = await fetch(window.location.pathname, {
+    method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({question: document.getElementById("question").value, top: 5}),
+  });
+  const body = await response.json();
+  if (!response.ok) { status.className = "error"; status.textContent = body.message; return; }
+  status.textContent = body.matches.length ? "" : "No FAQ entry shares a word with that question.";
+  for (const match of body.matches) {
+    const item = document.createElement("li"), link = document.createElement("a");
+    link.href = match.url; link.textContent = match.question;
+    const score = document.createElement("div");
+    score.className = "score"; score.textContent = "similarity " + match.score.toFixed(3);
+    item.append(link, score); list.append(item);
+  }
+});
+</script>
+</body>
+</html>
+"""

@@ -30,6 +30,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import Normalizer
 
 from modelport import Workspace
+from modelport.runtimes import azureml_compat
 
 if TYPE_CHECKING:
     from score import FaqIndex
@@ -43,7 +44,9 @@ FEATURES = "TF-IDF, sublinear tf: word 1-2-grams + char_wb 3-5-grams (equal weig
 
 
 def _import_score() -> ModuleType:
-    """``score.py``, imported by path so that this file works as a script and as a module."""
+    """``score.py``, imported by path so that this file works as a script and as a module. It imports
+    ``azureml.contrib.services`` as Azure ML scripts do; outside a server, modelport's stand-ins answer that."""
+    azureml_compat.install()
     spec = importlib.util.spec_from_file_location("faq_score", SCORE_SCRIPT)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {SCORE_SCRIPT}")

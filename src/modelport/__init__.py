@@ -6,6 +6,8 @@
 >>> ws.models.load("iris@production").predict([[5.1, 3.5, 1.4, 0.2]])  # doctest: +SKIP
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .errors import (
     ConflictError,
@@ -18,6 +20,18 @@ from .errors import (
 from .registry import EnvironmentVersion, ModelVersion, Resources, Workspace
 from .runtimes import Runtime
 
+if TYPE_CHECKING:
+    from .client import ScoringClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ScoringClient":  # imported on first use: it brings httpx, which scripts that only register skip
+        from .client import ScoringClient
+
+        return ScoringClient
+    raise AttributeError(f"module 'modelport' has no attribute {name!r}")
+
+
 __all__ = [
     "ConflictError",
     "EnvironmentVersion",
@@ -28,6 +42,7 @@ __all__ = [
     "NotFoundError",
     "Resources",
     "Runtime",
+    "ScoringClient",
     "ScriptError",
     "Workspace",
     "__version__",

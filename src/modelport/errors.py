@@ -6,6 +6,7 @@ Every error a user can cause or meet is a ``ModelportError``; each subclass has 
     ModelportError
     ├── NotFoundError            a model, version, alias or environment that does not exist
     ├── InvalidInputError        a bad name, reference, file, option or payload
+    │   ├── UnsupportedMediaTypeError  a payload in a content type the endpoint does not take
     │   └── MissingDependencyError   an optional extra is needed and not installed
     ├── ConflictError            the operation clashes with the current state (an alias points at a version...)
     ├── IntegrityError           an artifact does not match its recorded sha256 (tampered or truncated)
@@ -44,6 +45,10 @@ class InvalidInputError(ModelportError):
     code = "invalid_input"
 
 
+class UnsupportedMediaTypeError(InvalidInputError):
+    code = "unsupported_media_type"
+
+
 class MissingDependencyError(InvalidInputError):
     code = "missing_dependency"
 
@@ -73,7 +78,13 @@ class UnauthorizedError(ModelportError):
 
 
 class UnavailableError(ModelportError):
+    """Not ready yet, or too busy; ``retry_after`` (seconds) says when trying again makes sense."""
+
     code = "unavailable"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ScoringTimeoutError(ModelportError):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from modelport import Runtime, ScriptError, Workspace
+from modelport import InvalidInputError, Runtime, Workspace
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "faq"
 DATA_SHA256 = "3026e522ea6d0fb852d90e4afd61c4d764cbd65de51ae8bff6a61082be84c9e7"
@@ -184,9 +184,20 @@ def test_model_folder_through_get_model_path(runtime: Runtime, monkeypatch: pyte
     ],
 )
 def test_bad_input_is_a_clear_error(runtime: Runtime, body: Any, message: str) -> None:
-    with pytest.raises(ScriptError, match="ValueError") as caught:
+    """run() answers bad input with a 400 AMLResponse; in-process that is an InvalidInputError with its message."""
+    with pytest.raises(InvalidInputError) as caught:
         ask(runtime, body)
     assert message in str(caught.value)
+
+
+def test_the_page_is_served_on_get(runtime: Runtime) -> None:
+    from azureml.contrib.services.aml_request import AMLRequest
+    from azureml.contrib.services.aml_response import AMLResponse
+
+    reply = runtime.module.run(AMLRequest("GET", "/score", "", [], b""))  # type: ignore[attr-defined]
+    assert isinstance(reply, AMLResponse) and reply.status_code == 200
+    assert reply.headers["Content-Type"].startswith("text/html")
+    assert "<form" in reply.message and "fetch(window.location.pathname" in reply.message
 
 
 def test_summary(train: ModuleType, result: Any) -> None:

@@ -11,6 +11,7 @@ from .._version import __version__
 from . import envs, models
 from .init import init
 from .predict import predict
+from .serve import score, serve
 
 app = typer.Typer(
     name="modelport",
@@ -24,6 +25,8 @@ app.add_typer(models.app, name="models")
 app.add_typer(envs.app, name="envs")
 app.command()(init)
 app.command()(predict)
+app.command()(serve)
+app.command()(score)
 
 
 def _version(value: bool) -> None:

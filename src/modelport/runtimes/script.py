@@ -133,8 +133,11 @@ class ScriptRuntime(Runtime):
         return self._call(self.run, "run()", *args, **kwargs)
 
     def predict(self, data: Any, headers: Mapping[str, str] | None = None) -> Any:
-        """Call ``run``: with named parameters when it is schema-decorated, else with the raw text."""
+        """Call ``run``: with named parameters when it is schema-decorated, with a POST request object when it is
+        ``@rawhttp``, else with the raw text."""
         extra = {"request_headers": dict(headers or {})} if self.takes_headers else {}
+        if self.rawhttp:
+            return self._predict_raw(data, headers or {}, extra)
         if self.parameters is not None:
             payload = _as_object(data)
             missing = [name for name in self._required if name not in payload]
@@ -154,6 +157,26 @@ class ScriptRuntime(Runtime):
         elif not isinstance(data, str):
             data = dumps(data).decode("utf-8")
         return self._call(self.run, "run()", data, **extra)
+
+    def _predict_raw(self, data: Any, headers: Mapping[str, str], extra: dict[str, Any]) -> Any:
+        """In-process scoring of a ``@rawhttp`` script: a JSON POST to /score; an ``AMLResponse`` is unwrapped, and
+        one with an error status becomes the matching error."""
+        from .azureml_compat.contrib.services.aml_request import AMLRequest
+        from .azureml_compat.contrib.services.aml_response import AMLResponse
+
+        body = data if isinstance(data, bytes) else data.encode() if isinstance(data, str) else dumps(data)
+        request = AMLRequest("POST", "/score", "", [("content-type", "application/json"), *headers.items()], body)
+        result = self._call(self.run, "run()", request, **extra)
+        if not isinstance(result, AMLResponse):
+            return result
+        if result.status_code >= 500:
+            raise ScriptError(f"run() of {self.context.entry_script} answered {result.status_code}: {result.message}")
+        if result.status_code >= 400:
+            message = (
+                result.message.get("message", result.message) if isinstance(result.message, dict) else result.message
+            )
+            raise InvalidInputError(str(message))
+        return result.message
 
     def unload(self) -> None:
         _azureml_context.unregister(self.context.name, self.context.version)

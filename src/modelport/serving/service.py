@@ -1,0 +1,171 @@
+"""The inference service: the model versions one server serves, their readiness, and the predict path.
+
+No web framework here. Predictions run on a thread pool, never on the event loop; each waits at most
+``scoring_timeout_s``, and at most ``max_waiting`` requests wait at once (more are refused as busy, to be retried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..codecs.signature import Signature
+from ..errors import InvalidInputError, ModelNotFoundError, ScoringTimeoutError, UnavailableError
+from ..registry import ModelVersion, Workspace
+from ..runtimes import Runtime
+from .settings import ServingSettings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class ServedModel:
+    """One loaded model version."""
+
+    record: ModelVersion
+    runtime: Runtime
+    load_seconds: float
+    signature: Signature = field(default_factory=Signature)
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def version(self) -> int:
+        return self.record.version
+
+    @property
+    def ready(self) -> bool:
+        return self.runtime.ready
+
+
+class InferenceService:
+    """Loads the model versions named by ``refs`` (``NAME``, ``NAME:VERSION``, ``NAME@ALIAS``) and scores them."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        refs: Sequence[str],
+        settings: ServingSettings | None = None,
+        *,
+        entry_script: str | Path | None = None,
+        source_directory: str | Path | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        if not refs:
+            raise InvalidInputError("name at least one model to serve")
+        if entry_script is not None and len(refs) > 1:
+            raise InvalidInputError("--entry-script applies to one model; register scripts with each model instead")
+        self.workspace = workspace
+        self.refs = list(refs)
+        self.settings = settings or ServingSettings()
+        self.entry_script = entry_script
+        self.source_directory = source_directory
+        self.options = dict(options or {})
+        self.models: list[ServedModel] = []
+        self.load_error: str | None = None
+        self._loaded = threading.Event()
+        self._executor = ThreadPoolExecutor(self.settings.threads, thread_name_prefix="modelport-predict")
+        self._waiting = 0
+
+    # -- loading ------------------------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load every model (running script ``init()``s); the service is ready once all are loaded."""
+        try:
+            for ref in self.refs:
+                record = self.workspace.models.get(ref)
+                started = time.perf_counter()
+                runtime = self.workspace.models.load(
+                    record.ref, entry_script=self.entry_script, source_directory=self.source_directory, **self.options
+                )
+                seconds = time.perf_counter() - started
+                self.models.append(ServedModel(record, runtime, seconds, runtime.describe()))
+                logger.info("loaded %s (%s) in %.3f s", record.ref, record.framework, seconds)
+        except Exception as exc:
+            self.load_error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._loaded.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._loaded.is_set() and self.load_error is None and all(m.ready for m in self.models)
+
+    def check_ready(self) -> None:
+        if self.load_error is not None:
+            raise UnavailableError(f"the models failed to load: {self.load_error}")
+        if not self.ready:
+            raise UnavailableError("the models are still loading; retry shortly", retry_after=1)
+
+    # -- finding models -----------------------------------------------------------------------------------------
+
+    def resolve(self, name: str | None = None, version: str | int | None = None) -> ServedModel:
+        """The served model ``name`` (``version``), or the only one when ``name`` is None."""
+        self.check_ready()
+        if name is None:
+            names = sorted({m.name for m in self.models})
+            if len(names) > 1:
+                choices = ", ".join(f"/models/{n}/score" for n in names)
+                raise InvalidInputError(f"this server serves several models; score one of: {choices}")
+            return self.models[0]
+        candidates = [m for m in self.models if m.name == name]
+        if not candidates:
+            raise ModelNotFoundError(name, suggestions=sorted({m.name for m in self.models}))
+        if version is None or version == "":
+            return candidates[0]
+        text = str(version)
+        for model in candidates:
+            if str(model.version) == text:
+                return model
+        raise ModelNotFoundError(
+            name, version=int(text) if text.isdigit() else None, suggestions=[m.record.ref for m in candidates]
+        )
+
+    # -- predicting ---------------------------------------------------------------------------------------------
+
+    async def call(self, model: ServedModel, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``function`` (a blocking call into ``model``) on the prediction threads, bounded in time and in the
+        number of callers waiting."""
+        if self._waiting >= self.settings.max_waiting:
+            raise UnavailableError(
+                f"the server is busy: {self._waiting} requests are already waiting; retry shortly", retry_after=1
+            )
+        self._waiting += 1
+        try:
+            loop = asyncio.get_running_loop()
+            call = contextvars.copy_context().run  # the request id and model follow the call into the thread
+            future = loop.run_in_executor(self._executor, lambda: call(function, *args, **kwargs))
+            try:
+                return await asyncio.wait_for(future, timeout=self.settings.scoring_timeout_s)
+            except TimeoutError as exc:
+                raise ScoringTimeoutError(
+                    f"scoring {model.record.ref} took longer than {self.settings.scoring_timeout_s:g} s"
+                ) from exc
+        finally:
+            self._waiting -= 1
+
+    async def predict(self, model: ServedModel, payload: Any) -> Any:
+        return await self.call(model, model.runtime.predict, payload)
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    def close(self) -> None:
+        for model in self.models:
+            try:
+                model.runtime.unload()
+            except Exception:  # unloading must not stop the others from unloading
+                logger.exception("unloading %s failed", model.record.ref)
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,5 @@
+"""ASGI apps: the scoring app and, later, the control-plane API. The only package that knows Starlette."""
+
+from .scoring import create_scoring_app
+
+__all__ = ["create_scoring_app"]
