@@ -207,6 +207,8 @@ form.addEventListener("submit", async (event) => {
     item.append(link, score); list.append(item);
   }
 });
+const asked = new URLSearchParams(window.location.search).get("q");  // /score?q=... asks at once
+if (asked) { document.getElementById("question").value = asked; form.requestSubmit(); }
 </script>
 </body>
 </html>
