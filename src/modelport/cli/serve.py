@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,24 +11,10 @@ import typer
 
 from ..codecs.json import dumps, loads
 from ..errors import InvalidInputError
-from ..serving import InferenceService, ServingSettings
+from ..serving import ServingSettings
 from ._output import open_workspace, parse_pairs, print_json
 
 logger = logging.getLogger(__name__)
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    """Bind the listening socket here, so that ``--port 0`` gets a port from the system and we can say which."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise InvalidInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    sock.listen(2048)
-    return sock
 
 
 def serve(
@@ -50,10 +35,8 @@ def serve(
 ) -> None:
     """Serve model versions as a REST scoring service until interrupted (Ctrl-C or SIGTERM drain in-flight
     requests first)."""
-    import uvicorn
-
     from ..serving import logs
-    from ..web import create_scoring_app
+    from ..web.server import ScoringServer
 
     overrides: dict[str, Any] = {
         k: v
@@ -64,54 +47,35 @@ def serve(
         settings = ServingSettings(**overrides)
     except ValueError as exc:
         raise InvalidInputError(f"invalid serving settings: {exc}") from exc
-    if settings.workers > 1:
-        raise InvalidInputError("--workers above 1 is not available yet; run one worker per port for now")
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     logs.configure(logging.DEBUG if debug else logging.INFO)
     workspace = open_workspace(ctx)
-    if env is not None:
-        workspace.environments.get(env)
-    service = InferenceService(
-        workspace,
-        models,
-        settings,
-        entry_script=entry_script,
-        source_directory=source_dir,
-        options=parse_pairs(option, "option", typed=True),
-    )
-    service.load()  # before listening: a model that cannot load stops the server with its reason
-    sock = _bind(settings.host, settings.port)
-    bound_host, bound_port = sock.getsockname()[:2]
-    url = f"http://{bound_host if ':' not in bound_host else f'[{bound_host}]'}:{bound_port}"
-    refs = ", ".join(m.record.ref for m in service.models)
-    first = service.models[0]
-    score_path = "/score" if len({m.name for m in service.models}) == 1 else f"/models/{first.name}/score"
-    sample = dumps(first.record.sample_input).decode() if first.record.sample_input is not None else ""
-    data = f"'{sample}'" if sample and len(sample) <= 300 and "'" not in sample else "@input.json"
-    console = sys.__stderr__ or sys.stderr  # stderr itself: stdout may be turned into log lines
-    console.write(
-        f"modelport is serving {refs} at {url}\n"
-        f"  score:   curl -s -X POST {url}{score_path} -H 'Content-Type: application/json' -d {data}\n"
-        f"  swagger: {url}/swagger.json   health: {url}/health/ready   metrics: {url}/metrics\n"
-    )
-    console.flush()
-    logger.info("listening", extra={"url": url, "models": [m.record.ref for m in service.models]})
-    app = create_scoring_app(service)
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=30,
-        limit_concurrency=None,
-        proxy_headers=False,
-        server_header=False,
-    )
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        if env is not None:
+            workspace.environments.get(env)
+        server = ScoringServer(
+            workspace,
+            models,
+            settings,
+            entry_script=entry_script,
+            source_directory=source_dir,
+            options=parse_pairs(option, "option", typed=True),
+        )
+        first = server.service.models[0]
+        sample = dumps(first.record.sample_input).decode() if first.record.sample_input is not None else ""
+        data = f"'{sample}'" if sample and len(sample) <= 300 and "'" not in sample else "@input.json"
+        url = server.url
+        console = sys.__stderr__ or sys.stderr  # stderr itself: stdout may be turned into log lines
+        console.write(
+            f"modelport is serving {', '.join(m.record.ref for m in server.service.models)} at {url}\n"
+            f"  score:   curl -s -X POST {url}{server.score_path} -H 'Content-Type: application/json' -d {data}\n"
+            f"  swagger: {url}/swagger.json   health: {url}/health/ready   metrics: {url}/metrics\n"
+        )
+        console.flush()
+        logger.info("listening", extra={"url": url, "models": [m.record.ref for m in server.service.models]})
+        server.run()
     finally:
-        service.close()
         workspace.close()
-        sock.close()
 
 
 def score(

@@ -1,0 +1,128 @@
+"""Running the scoring app on a socket, from the CLI or from Python.
+
+>>> from modelport import Workspace
+>>> from modelport.web import ScoringServer
+>>> with ScoringServer(Workspace(), ["faq@production"], port=0) as server:   # doctest: +SKIP
+...     print(server.url)                                                      # served from a background thread
+http://127.0.0.1:40111
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from ..errors import InvalidInputError, UnavailableError
+from ..registry import Workspace
+from ..serving import InferenceService, ServingSettings
+from .scoring import create_scoring_app
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket here, so that port 0 gets a free port from the system and we can say which."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InvalidInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.listen(2048)
+    return sock
+
+
+class ScoringServer:
+    """Serve model versions of a workspace. The models load in the constructor (a model that cannot load raises
+    there); ``run()`` serves in the foreground until SIGINT/SIGTERM, ``start()`` in a background thread."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        models: Sequence[str],
+        settings: ServingSettings | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        entry_script: str | Path | None = None,
+        source_directory: str | Path | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+        self.settings = (settings or ServingSettings()).model_copy(update=overrides)
+        if self.settings.workers > 1:
+            raise InvalidInputError("several worker processes are not available yet; run one server per port")
+        self.service = InferenceService(
+            workspace,
+            models,
+            self.settings,
+            entry_script=entry_script,
+            source_directory=source_directory,
+            options=options,
+        )
+        self.service.load()
+        self.socket = bind(self.settings.host, self.settings.port)
+        host_bound, port_bound = self.socket.getsockname()[:2]
+        self.url = f"http://{f'[{host_bound}]' if ':' in host_bound else host_bound}:{port_bound}"
+        config = uvicorn.Config(
+            create_scoring_app(self.service),
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=30,
+            server_header=False,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def score_path(self) -> str:
+        names = {m.name for m in self.service.models}
+        return "/score" if len(names) == 1 else f"/models/{self.service.models[0].name}/score"
+
+    def run(self) -> None:
+        """Serve in the foreground until SIGINT or SIGTERM, letting in-flight requests finish."""
+        try:
+            self._server.run(sockets=[self.socket])
+        finally:
+            self.close()
+
+    def start(self) -> ScoringServer:
+        """Serve from a background thread; returns once the server accepts connections."""
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self.socket]}, name="modelport-server", daemon=True
+        )
+        self._thread.start()
+        started = threading.Event()
+        for _ in range(600):
+            if self._server.started or not self._thread.is_alive():
+                started.set()
+                break
+            started.wait(0.01)
+        if not self._server.started:
+            raise UnavailableError("the scoring server did not start")
+        return self
+
+    def stop(self) -> None:
+        """Stop a server started with ``start()``: in-flight requests finish first."""
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        self.close()
+
+    def close(self) -> None:
+        self.service.close()
+        self.socket.close()
+
+    def __enter__(self) -> ScoringServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
