@@ -27,7 +27,9 @@ def serve(
     env: Annotated[str | None, typer.Option(help="Environment the script needs (checked to exist).")] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 5001); 0 picks a free one and prints it.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default 1).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes sharing the port (default 1); crashed ones are replaced.")
+    ] = None,
     timeout: Annotated[float | None, typer.Option(help="Scoring timeout in seconds (default 60).")] = None,
     option: Annotated[
         list[str] | None, typer.Option("--option", "-o", help="Runtime option KEY=VALUE for every model.")
@@ -73,9 +75,11 @@ def serve(
         )
         console.flush()
         logger.info("listening", extra={"url": url, "models": [m.record.ref for m in server.service.models]})
-        server.run()
+        code = server.run()
     finally:
         workspace.close()
+    if code:
+        raise typer.Exit(code)
 
 
 def score(

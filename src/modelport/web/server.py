@@ -22,6 +22,7 @@ from ..errors import InvalidInputError, UnavailableError
 from ..registry import Workspace
 from ..serving import InferenceService, ServingSettings
 from .scoring import create_scoring_app
+from .workers import FORK_SAFE, WorkerSupervisor
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -56,41 +57,62 @@ class ScoringServer:
     ) -> None:
         overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
         self.settings = (settings or ServingSettings()).model_copy(update=overrides)
-        if self.settings.workers > 1:
-            raise InvalidInputError("several worker processes are not available yet; run one server per port")
-        self.service = InferenceService(
-            workspace,
-            models,
-            self.settings,
-            entry_script=entry_script,
-            source_directory=source_directory,
-            options=options,
-        )
-        self.service.load()
+        self.workspace = workspace
+        self._service_args: dict[str, Any] = {
+            "entry_script": entry_script,
+            "source_directory": source_directory,
+            "options": options,
+        }
+        self.service = InferenceService(workspace, models, self.settings, **self._service_args)
+        self.service.load()  # here, in the parent: a model that cannot load stops the server before it listens
         self.socket = bind(self.settings.host, self.settings.port)
         host_bound, port_bound = self.socket.getsockname()[:2]
         self.url = f"http://{f'[{host_bound}]' if ':' in host_bound else host_bound}:{port_bound}"
+        self._server = self._uvicorn(self.service)
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _uvicorn(service: InferenceService) -> uvicorn.Server:
         config = uvicorn.Config(
-            create_scoring_app(self.service),
+            create_scoring_app(service),
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=30,
             server_header=False,
         )
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
+        return uvicorn.Server(config)
+
+    @property
+    def preloaded(self) -> bool:
+        """Whether workers share the models loaded here (all are fork-safe) rather than loading their own."""
+        return all(m.runtime.framework in FORK_SAFE for m in self.service.models)
 
     @property
     def score_path(self) -> str:
         names = {m.name for m in self.service.models}
         return "/score" if len(names) == 1 else f"/models/{self.service.models[0].name}/score"
 
-    def run(self) -> None:
-        """Serve in the foreground until SIGINT or SIGTERM, letting in-flight requests finish."""
+    def run(self) -> int:
+        """Serve in the foreground until SIGINT or SIGTERM, letting in-flight requests finish; with several
+        workers, supervise them. Returns the exit code (non-zero when workers kept dying)."""
         try:
-            self._server.run(sockets=[self.socket])
+            if self.settings.workers == 1:
+                self._server.run(sockets=[self.socket])
+                return 0
+            if not self.preloaded:
+                self.service.close()  # each worker loads its own copy after the fork
+            return WorkerSupervisor(self.settings.workers, self._serve_worker).run()
         finally:
             self.close()
+
+    def _serve_worker(self, number: int) -> None:
+        """The body of one worker process, after the fork."""
+        self.workspace.engine.dispose(close=False)  # the parent's database connections are not ours to use
+        service = self.service
+        if not self.preloaded:
+            service = InferenceService(self.workspace, self.service.refs, self.settings, **self._service_args)
+            service.load()
+        self._uvicorn(service).run(sockets=[self.socket])
 
     def start(self) -> ScoringServer:
         """Serve from a background thread; returns once the server accepts connections."""

@@ -1,0 +1,103 @@
+"""``modelport serve --workers N``: several processes share the port; a worker that dies is replaced; SIGTERM to the
+parent stops them all. An ONNX model (not fork-safe) is loaded again in each worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from modelport import Workspace
+
+from .test_serve import STOPPED, _env, stop
+
+URL_LINE = "at http://"
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.update(int(c) for c in text)
+    return found
+
+
+def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelport", "serve", *args, "--port", "0"],
+        env=_env(home),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stderr is not None
+    line = ""
+    deadline = time.monotonic() + 60
+    while URL_LINE not in line and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            process.kill()
+            raise AssertionError("the server did not start")
+    url = line.split(" at ", 1)[1].strip()
+    return process, url
+
+
+def _wait_children(pid: int, count: int, exclude: frozenset[int] = frozenset()) -> set[int]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = _children(pid) - exclude
+        if len(children) >= count:
+            return children
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} workers, found {_children(pid)}")
+
+
+@pytest.mark.parametrize("framework", ["sklearn", "onnx"])
+def test_workers_share_the_port_and_are_replaced(tmp_path: Path, framework: str) -> None:
+    x = np.random.default_rng(3).random((50, 3)).astype(np.float32)
+    model = LogisticRegression().fit(x, (x[:, 0] > 0.5).astype(int))
+    with Workspace(tmp_path / "ws") as ws:
+        if framework == "onnx":
+            from skl2onnx import to_onnx
+
+            ws.models.register(
+                "m", obj=to_onnx(model, x[:1], options={"zipmap": False}), runtime_options={"outputs": ["label"]}
+            )
+        else:
+            ws.models.register("m", obj=model)
+    process, url = _start(tmp_path / "ws", "m", "--workers", "2")
+    try:
+        workers = _wait_children(process.pid, 2)
+        with httpx.Client(timeout=30) as client:
+
+            def score() -> list[int]:
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        answer = client.post(f"{url}/score", json={"data": x[:4].tolist()})
+                        if answer.status_code == 200:
+                            return list(answer.json())
+                    except httpx.TransportError:
+                        pass
+                    assert time.monotonic() < deadline, "no answer"
+                    time.sleep(0.05)
+
+            assert score() == model.predict(x[:4]).tolist()
+            victim = min(workers)
+            os.kill(victim, signal.SIGKILL)
+            replaced = _wait_children(process.pid, 2, exclude=frozenset({victim}))
+            assert victim not in replaced and len(replaced) == 2
+            for _ in range(10):
+                assert score() == model.predict(x[:4]).tolist()
+    finally:
+        code = stop(process)
+    assert code in STOPPED
+    assert process.poll() is not None
