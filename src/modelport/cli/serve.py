@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,10 +12,25 @@ import typer
 
 from ..codecs.json import dumps, loads
 from ..errors import InvalidInputError
+from ..registry import Workspace
+from ..registry.materialize import materialize
 from ..serving import ServingSettings
 from ._output import open_workspace, parse_pairs, print_json
 
 logger = logging.getLogger(__name__)
+
+
+def _enter_environment(workspace: Workspace, ref: str) -> None:
+    """Serve inside the environment's virtualenv: build it (first time only), then run this same command with its
+    Python. Inside it, ``MODELPORT_ACTIVE_ENV`` says we are there already."""
+    env = workspace.environments.get(ref)
+    if os.environ.get("MODELPORT_ACTIVE_ENV") == env.ref:
+        return
+    python = materialize(env, workspace.cache_dir, say=lambda text: print(f"==> {text}", file=sys.stderr))
+    os.environ["MODELPORT_ACTIVE_ENV"] = env.ref
+    print(f"==> serving inside environment {env.ref} ({python})", file=sys.stderr, flush=True)
+    workspace.close()
+    os.execv(python, [str(python), "-m", "modelport", *sys.argv[1:]])
 
 
 def serve(
@@ -24,7 +40,9 @@ def serve(
         Path | None, typer.Option(help="Score with this Azure ML style script instead of the registered one.")
     ] = None,
     source_dir: Annotated[Path | None, typer.Option(help="The entry script's source folder.")] = None,
-    env: Annotated[str | None, typer.Option(help="Environment the script needs (checked to exist).")] = None,
+    env: Annotated[
+        str | None, typer.Option(help="Serve inside this environment's virtualenv (built on first use).")
+    ] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 5001); 0 picks a free one and prints it.")] = None,
     workers: Annotated[
@@ -54,7 +72,7 @@ def serve(
     workspace = open_workspace(ctx)
     try:
         if env is not None:
-            workspace.environments.get(env)
+            _enter_environment(workspace, env)
         server = ScoringServer(
             workspace,
             models,
