@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -78,6 +79,18 @@ def parse_pairs(items: Sequence[str] | None, what: str, typed: bool) -> dict[str
         else:
             result[key.strip()] = value
     return result
+
+
+def read_input(path: str) -> bytes:
+    """The bytes of ``--input``: a file, or standard input for ``-`` (refused when it is a terminal)."""
+    if path == "-":
+        if sys.stdin.isatty():
+            raise InvalidInputError("no input: pass --input FILE, or pipe JSON into --input -")
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read the input file {path}: {exc.strerror or exc}") from exc
 
 
 def open_workspace(ctx: typer.Context) -> Workspace:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,7 @@ import typer
 
 from ..codecs.json import loads
 from ..errors import InvalidInputError
-from ._output import open_workspace, parse_pairs, print_json
+from ._output import open_workspace, parse_pairs, print_json, read_input
 
 
 def predict(
@@ -31,15 +30,7 @@ def predict(
     No-code models take {"data": ...} (rows, columns or records) or the data itself; models with an entry
     script receive the input as their run() function expects it.
     """
-    if input_path == "-":
-        if sys.stdin.isatty():
-            raise InvalidInputError("no input: pass --input FILE, or pipe JSON into --input -")
-        raw = sys.stdin.buffer.read()
-    else:
-        try:
-            raw = Path(input_path).read_bytes()
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read the input file {input_path}: {exc.strerror or exc}") from exc
+    raw = read_input(input_path)
     if not raw.strip():
         raise InvalidInputError("the input is empty: expected a JSON document")
     try:

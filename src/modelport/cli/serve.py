@@ -15,7 +15,7 @@ from ..errors import InvalidInputError
 from ..registry import Workspace
 from ..registry.materialize import materialize
 from ..serving import ServingSettings
-from ._output import open_workspace, parse_pairs, print_json
+from ._output import open_workspace, parse_pairs, print_json, read_input
 
 logger = logging.getLogger(__name__)
 
@@ -112,15 +112,7 @@ def score(
     """Send JSON input to a running scoring service and print its answer."""
     from ..client import ScoringClient
 
-    if input_path == "-":
-        if sys.stdin.isatty():
-            raise InvalidInputError("no input: pass --input FILE, or pipe JSON into --input -")
-        raw = sys.stdin.buffer.read()
-    else:
-        try:
-            raw = Path(input_path).read_bytes()
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read the input file {input_path}: {exc.strerror or exc}") from exc
+    raw = read_input(input_path)
     loads(raw, what="input")  # fail here, clearly, rather than as a 400 from the service
     with ScoringClient(url, key=key) as client:
         result = client.score(raw, model=model)
