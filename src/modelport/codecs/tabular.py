@@ -41,7 +41,7 @@ def to_frame_or_array(payload: Any, feature_names: Sequence[str] | None = None, 
     if isinstance(data, dict):
         if not data:
             raise InvalidInputError("the input is an empty object: expected columns or rows")
-        columns = {k: v if isinstance(v, list) else [v] for k, v in data.items()}
+        columns = {k: v if isinstance(v, list) or getattr(v, "ndim", 0) == 1 else [v] for k, v in data.items()}
         lengths = {len(v) for v in columns.values()}
         if len(lengths) != 1:
             raise InvalidInputError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import itertools
 import logging
 import os
 import sys
@@ -26,6 +27,7 @@ from .base import Runtime
 
 logger = logging.getLogger(__name__)
 _import_lock = threading.Lock()
+_loads = itertools.count(1)
 
 
 def schema_parameters(run: Callable[..., Any]) -> dict[str, Any] | None:
@@ -103,7 +105,9 @@ class ScriptRuntime(Runtime):
         """Import the script as a module of its own; the caller holds ``_import_lock``."""
         code_dir = str(self.context.code_dir)
         digest = hashlib.sha1(os.fsencode(script)).hexdigest()[:12]
-        name = f"modelport_entry_{digest}"
+        # a new name at each load: inference_schema keeps its decorators' schemas per "module.function" for good,
+        # and refuses a second definition, so a script loaded again under the same name would fail to import
+        name = f"modelport_entry_{digest}_{next(_loads)}"
         if code_dir not in sys.path:
             sys.path.insert(0, code_dir)
         spec = importlib.util.spec_from_file_location(name, script)

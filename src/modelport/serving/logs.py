@@ -14,9 +14,12 @@ import orjson
 
 from . import context
 
+# the value may start with an auth scheme ("Authorization: Bearer xyz"): it goes too, or the token would be left
 _SECRET = re.compile(
-    r"(?i)(authorization|bearer|api[_-]?key|token|password|secret)([\"']?\s*[:=]\s*[\"']?)([^\s\"',&]+)"
+    r"(?i)(authorization|bearer|api[_-]?key|token|password|secret)([\"']?\s*[:=]\s*[\"']?)"
+    r"((?:bearer\s+|basic\s+)?[^\s\"',&]+)"
 )
+_BEARER = re.compile(r"(?i)(\bbearer\s+)([^\s\"',&]+)")  # a bearer token on its own: "sent Bearer xyz"
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
@@ -28,7 +31,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 
 def redact(text: str) -> str:
     """Hide keys, tokens and passwords (in ``key=value`` forms and in URLs)."""
-    return _URL_PASSWORD.sub(r"\1***\3", _SECRET.sub(r"\1\2***", text))
+    return _URL_PASSWORD.sub(r"\1***\3", _BEARER.sub(r"\1***", _SECRET.sub(r"\1\2***", text)))
 
 
 class JSONFormatter(logging.Formatter):

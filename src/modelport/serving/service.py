@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..codecs.signature import Signature
-from ..errors import InvalidInputError, ModelNotFoundError, ScoringTimeoutError, UnavailableError
+from ..errors import (
+    InvalidInputError,
+    ModelNotFoundError,
+    NotFoundError,
+    ScoringTimeoutError,
+    UnavailableError,
+)
 from ..registry import ModelVersion, Workspace
 from ..runtimes import Runtime
 from .settings import ServingSettings
@@ -128,9 +134,10 @@ class InferenceService:
         for model in candidates:
             if str(model.version) == text:
                 return model
-        raise ModelNotFoundError(
-            name, version=int(text) if text.isdigit() else None, suggestions=[m.record.ref for m in candidates]
-        )
+        served = [m.record.ref for m in candidates]
+        if not text.isdigit():  # "no model named 'clf'" would be wrong: the model is served, the version is not
+            raise NotFoundError(f"model {name!r} has no version {text!r}. Did you mean {', '.join(map(repr, served))}?")
+        raise ModelNotFoundError(name, version=int(text), suggestions=served)
 
     # -- predicting ---------------------------------------------------------------------------------------------
 

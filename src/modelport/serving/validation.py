@@ -27,17 +27,22 @@ def _check_value(value: Any, spec: TensorSpec, where: str) -> None:
         raise InvalidInputError(f"{where} is {value!r}: expected a string ({spec.name})")
 
 
-def _check_rows(data: Any, spec: TensorSpec, width: int) -> None:
+def _check_rows(data: Any, spec: TensorSpec, width: int, columns: list[TensorSpec] | None = None) -> None:
+    """Rows of ``width`` values of ``spec``'s type, or, given ``columns``, each value of its column's type."""
     expected = f"a list of rows of {width} value(s) ({spec.name}, {spec.datatype})"
     if not isinstance(data, list) or not data:
         raise InvalidInputError(f"the input must be {expected}")
     rows = data if isinstance(data[0], list) else [data]
     for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != width:
-            got = f"{len(row)} value(s)" if isinstance(row, list) else repr(row)
-            raise InvalidInputError(f"row {i} has {got}; the model expects {width} per row")
+        if not isinstance(row, list):
+            raise InvalidInputError(f"row {i} is {row!r}, not a list of {width} value(s)")
+        if len(row) != width:
+            raise InvalidInputError(f"row {i} has {len(row)} value(s); the model expects {width} per row")
         for j, value in enumerate(row):
-            _check_value(value, spec, f"row {i}, column {j}")
+            if columns is None:
+                _check_value(value, spec, f"row {i}, column {j}")
+            else:
+                _check_value(value, columns[j], f"row {i}, column {columns[j].name!r}")
 
 
 def _check_columns(data: Any, specs: list[TensorSpec]) -> None:
@@ -66,7 +71,7 @@ def _check_columns(data: Any, specs: list[TensorSpec]) -> None:
                 _check_value(record[spec.name], spec, f"row {i}, column {spec.name!r}")
         return
     if isinstance(data, list) and data and isinstance(data[0], list):
-        _check_rows(data, TensorSpec("row", specs[0].datatype, [-1, len(specs)]), len(specs))
+        _check_rows(data, TensorSpec("row", specs[0].datatype, [-1, len(specs)]), len(specs), columns=specs)
         return
     raise InvalidInputError(
         f"the input must be records, an object of columns or rows of {len(specs)} values: {', '.join(names)}"

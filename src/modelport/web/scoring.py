@@ -212,9 +212,15 @@ def create_scoring_app(service: InferenceService, *, load_on_startup: bool = Fal
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
-        if status == 405:
-            message = f"{request.method} is not allowed on {request.url.path}"
-            return Response(error_body(message, "method_not_allowed"), status_code=405, media_type="application/json")
-        return error_response(NotFoundError(f"no route {request.url.path}; see /swagger.json"))
+
+        async def answer(_: Request) -> Response:
+            if status == 405:
+                message = f"{request.method} is not allowed on {request.url.path}"
+                body = error_body(message, "method_not_allowed")
+                return Response(body, status_code=405, media_type="application/json")
+            raise NotFoundError(f"no route {request.url.path}; see /swagger.json")
+
+        # through the same wrapper as the routes: request ids, metrics and an access log line for these too
+        return await app.endpoint("unmatched", answer)(request)
 
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})

@@ -1,0 +1,136 @@
+"""Structured logs: one JSON object per line, carrying the request being handled, with secrets hidden."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from modelport.serving import context, logs
+from modelport.serving.logs import JSONFormatter, LoggingStream, redact
+
+
+def record(message: str, *args: Any, **extra: Any) -> logging.LogRecord:
+    made = logging.LogRecord("modelport.test", logging.WARNING, __file__, 1, message, args, None)
+    made.__dict__.update(extra)
+    return made
+
+
+@pytest.fixture
+def in_request() -> Iterator[None]:
+    tokens = (context.request_id.set("req-9"), context.model_name.set("clf"), context.model_version.set(3))
+    yield
+    context.model_version.reset(tokens[2])
+    context.model_name.reset(tokens[1])
+    context.request_id.reset(tokens[0])
+
+
+def test_a_record_is_one_json_line() -> None:
+    line = JSONFormatter().format(record('a "quoted"\nmessage with %s', "args"))
+
+    entry = json.loads(line)
+    assert "\n" not in line
+    assert entry["message"] == 'a "quoted"\nmessage with args'
+    assert entry["level"] == "WARNING"
+    assert entry["logger"] == "modelport.test"
+    assert entry["time"].endswith("+00:00")
+    assert not {"request_id", "model", "version"} & set(entry)  # outside a request
+
+
+@pytest.mark.usefixtures("in_request")
+def test_the_request_being_handled_is_in_every_line() -> None:
+    entry = json.loads(JSONFormatter().format(record("scored")))
+
+    assert (entry["request_id"], entry["model"], entry["version"]) == ("req-9", "clf", 3)
+
+
+def test_extra_fields_and_the_traceback_are_kept() -> None:
+    try:
+        raise KeyError("missing")
+    except KeyError:
+        made = record("failed", status=500, path="/score")
+        made.exc_info = sys.exc_info()
+
+    entry = json.loads(JSONFormatter().format(made))
+
+    assert (entry["status"], entry["path"]) == (500, "/score")
+    assert entry["traceback"].startswith("Traceback (most recent call last)")
+    assert "KeyError: 'missing'" in entry["traceback"]
+
+
+def test_values_json_lacks_are_written_as_text() -> None:
+    entry = json.loads(JSONFormatter().format(record("odd", thing=object(), numbers={1, 2})))
+
+    assert entry["thing"].startswith("<object object at")
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden", "kept"),
+    [
+        ("Authorization: Bearer xyz", "xyz", "Authorization: "),
+        ("authorization=Basic dXNlcjpwYXNz", "dXNlcjpwYXNz", "authorization="),
+        ("retrying with Bearer eyJhbGciOi.x-y_z", "eyJhbGciOi", "retrying with Bearer "),
+        ("headers {'authorization': 'Bearer abc.def'}", "abc.def", "authorization"),
+        ("calling with api_key=s3cr3t&page=2", "s3cr3t", "page=2"),
+        ("API-KEY: k-123", "k-123", "API-KEY"),
+        ('{"token": "tok-1", "user": "ada"}', "tok-1", '"user": "ada"'),
+        ("password=hunter2 user=ada", "hunter2", "user=ada"),
+        ("postgresql://ada:hunter2@db:5432/registry", "hunter2", "postgresql://ada:***@db:5432/registry"),
+        ("https://user:p%40ss@store.example/bucket", "p%40ss", "https://user:***@store.example/bucket"),
+    ],
+)
+def test_secrets_are_hidden(text: str, hidden: str, kept: str) -> None:
+    redacted = redact(text)
+
+    assert hidden not in redacted
+    assert kept in redacted
+    assert "***" in redacted
+
+
+def test_text_without_secrets_is_unchanged() -> None:
+    text = "scored 3 rows of clf:1 in 2.5 ms; see https://example.org/docs?x=1"
+
+    assert redact(text) == text
+
+
+def test_the_formatter_redacts_messages() -> None:
+    entry = json.loads(JSONFormatter().format(record("connecting to %s", "postgresql://ada:hunter2@db/x")))
+
+    assert entry["message"] == "connecting to postgresql://ada:***@db/x"
+
+
+def test_a_logging_stream_logs_each_complete_line(caplog: pytest.LogCaptureFixture) -> None:
+    stream = LoggingStream(logging.getLogger("modelport.script"))
+
+    with caplog.at_level(logging.INFO, logger="modelport.script"):
+        print("first line\nsecond", file=stream, end="")
+        print(" line continued", file=stream)
+        print("\n\n   \n", file=stream)  # blank lines are dropped
+        logged_before_flush = [r.getMessage() for r in caplog.records]
+        stream.write("no newline yet")
+        stream.flush()
+
+    assert logged_before_flush == ["first line", "second line continued"]
+    assert [r.getMessage() for r in caplog.records] == ["first line", "second line continued", "no newline yet"]
+    assert all(r.name == "modelport.script" and r.levelno == logging.INFO for r in caplog.records)
+
+
+def test_configure_logs_json_and_captures_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    level = root.level
+    try:
+        logs.configure(logging.DEBUG)
+
+        (handler,) = root.handlers
+        assert isinstance(handler.formatter, JSONFormatter)
+        assert root.level == logging.DEBUG
+        assert isinstance(sys.stdout, LoggingStream)
+    finally:
+        root.setLevel(level)
