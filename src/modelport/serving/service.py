@@ -80,6 +80,7 @@ class InferenceService:
         self.options = dict(options or {})
         self.models: list[ServedModel] = []
         self.load_error: str | None = None
+        self.failed_ref: str | None = None
         self._loaded = threading.Event()
         self._executor = ThreadPoolExecutor(self.settings.threads, thread_name_prefix="modelport-predict")
         self._waiting = 0
@@ -99,7 +100,8 @@ class InferenceService:
                 self.models.append(ServedModel(record, runtime, seconds, runtime.describe()))
                 logger.info("loaded %s (%s) in %.3f s", record.ref, record.framework, seconds)
         except Exception as exc:
-            self.load_error = f"{type(exc).__name__}: {exc}"
+            self.load_error = f"{type(exc).__name__}: {exc}"  # for the log and the operator, not for clients
+            self.failed_ref = ref
             raise
         finally:
             self._loaded.set()
@@ -110,7 +112,8 @@ class InferenceService:
 
     def check_ready(self) -> None:
         if self.load_error is not None:
-            raise UnavailableError(f"the models failed to load: {self.load_error}")
+            # what init() raised may hold paths or secrets: clients learn which model, the log says why
+            raise UnavailableError(f"model {self.failed_ref} failed to load; the server log says why")
         if not self.ready:
             raise UnavailableError("the models are still loading; retry shortly", retry_after=1)
 
