@@ -58,7 +58,10 @@ def start_server(home: Path, *models: str) -> tuple[subprocess.Popen[str], str]:
             break
         seen.append(line)
         if match := URL_LINE.search(line):
-            threading.Thread(target=process.stderr.read, daemon=True).start()  # keep draining the log
+            log: list[str] = []
+            process.log = log  # type: ignore[attr-defined]
+            # keep draining the log, and keep it for the tests that read it
+            threading.Thread(target=log.extend, args=(process.stderr,), daemon=True).start()
             url = match.group(1)
             with httpx.Client() as client:
                 while time.monotonic() < deadline and client.get(f"{url}/health/ready").status_code != 200:
@@ -81,6 +84,13 @@ def stop(process: subprocess.Popen[str]) -> int:
 STOPPED = (0, -signal.SIGTERM)
 
 
+_SERVERS: dict[str, subprocess.Popen[str]] = {}
+
+
+def _server_log(url: str) -> list[str]:
+    return list(getattr(_SERVERS[url], "log", []))
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, LogisticRegression, np.ndarray, Path]]:
     home = tmp_path_factory.mktemp("serve") / "ws"
@@ -95,6 +105,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Logi
         ws.models.register("clf", obj=model, sample_input={"data": x[:2].tolist()})
         ws.models.register("slow", home.parent / "empty", framework="custom", entry_script=script)
     process, url = start_server(home, "clf", "slow")
+    _SERVERS[url] = process
     yield url, model, x, home
     assert stop(process) in STOPPED
 
@@ -207,3 +218,22 @@ def test_a_model_that_cannot_load_stops_the_server_with_its_reason(tmp_path: Pat
     )
     assert done.returncode == 1
     assert "init() of broken.py raised RuntimeError: the weights are missing" in done.stderr
+
+
+def test_access_logs_are_json_lines_with_the_request_id(
+    served: tuple[str, LogisticRegression, np.ndarray, Path],
+) -> None:
+    url, _, x, _ = served
+    httpx.post(f"{url}/models/clf/score", json={"data": x[:1].tolist()}, headers={"x-request-id": "trace-me-42"})
+    deadline = time.monotonic() + 10
+    entry = None
+    while entry is None and time.monotonic() < deadline:
+        process_logs = [json.loads(line) for line in _server_log(url) if line.startswith("{")]
+        entry = next(
+            (e for e in process_logs if e.get("request_id") == "trace-me-42" and e.get("logger") == "modelport.access"),
+            None,
+        )
+        time.sleep(0.05)
+    assert entry is not None
+    assert entry["model"] == "clf" and entry["version"] == 1 and entry["status"] == 200
+    assert entry["method"] == "POST" and entry["path"] == "/models/clf/score" and entry["duration_ms"] > 0

@@ -92,5 +92,8 @@ def configure(level: int = logging.INFO, capture_prints: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    package = logging.getLogger("modelport")  # a CLI may have given it a handler and level of its own
+    package.handlers.clear()
+    package.setLevel(logging.NOTSET)
     if capture_prints:
         sys.stdout = LoggingStream(logging.getLogger("modelport.script"))
