@@ -85,12 +85,11 @@ class ScriptRuntime(Runtime):
         self.parameters = schema_parameters(run)
         declared = inspect.signature(run).parameters
         self.takes_headers = "request_headers" in declared
-        self._required = [  # a parameter with a default may be left out, as in Azure ML
+        self.required_parameters = [  # a parameter with a default may be left out, as in Azure ML
             name
             for name in self.parameters or {}
             if name != "request_headers" and (name not in declared or declared[name].default is inspect.Parameter.empty)
         ]
-        self.optional_parameters = {n for n in self.parameters or {} if n not in self._required}
         schemas = swagger_schemas(run)
         self.input_swagger: dict[str, Any] | None = schemas[0] if schemas is not None else None
         self.output_swagger: dict[str, Any] | None = schemas[1] if schemas is not None else None
@@ -144,7 +143,7 @@ class ScriptRuntime(Runtime):
             return self._predict_raw(data, headers or {}, extra)
         if self.parameters is not None:
             payload = _as_object(data)
-            missing = [name for name in self._required if name not in payload]
+            missing = [name for name in self.required_parameters if name not in payload]
             if missing:
                 raise InvalidInputError(
                     "the input lacks the parameter(s) "

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ..codecs.json import dumps, loads
-from ..errors import InvalidInputError, ScriptError, UnsupportedMediaTypeError
+from ..errors import InvalidInputError, UnsupportedMediaTypeError
 from ..runtimes.azureml_compat.contrib.services.aml_request import AMLRequest, UploadedFile
 from ..runtimes.azureml_compat.contrib.services.aml_response import AMLResponse
 from ..runtimes.script import ScriptRuntime
@@ -115,7 +115,7 @@ def run_arguments(runtime: ScriptRuntime, request: RawRequest) -> tuple[list[Any
                 continue
             if name in payload:
                 kwargs[name] = payload[name]
-            elif name not in runtime.optional_parameters:
+            elif name in runtime.required_parameters:
                 raise InvalidInputError(f"A value is not provided for the '{name}' parameter.")
         return [], kwargs
     if request.method == "GET":
@@ -156,23 +156,3 @@ async def score_script(service: InferenceService, model: ServedModel, request: R
     args, kwargs = run_arguments(runtime, request)
     result = await service.call(model, runtime.call_run, *args, **kwargs)
     return to_reply(result)
-
-
-async def score_script_payload(service: InferenceService, model: ServedModel, payload: Any) -> Any:
-    """Score a decoded payload with a script model as a JSON POST to /score would (for the V2 routes); return the
-    decoded result, or raise the error its reply stands for."""
-    raw = RawRequest("POST", "/score", "", [("content-type", JSON)], dumps(payload))
-    reply = await score_script(service, model, raw)
-    if reply.status >= 400:
-        text = reply.body.decode("utf-8", errors="replace")
-        try:
-            detail = loads(reply.body)
-            text = detail.get("message", text) if isinstance(detail, dict) else text
-        except InvalidInputError:
-            pass
-        if reply.status >= 500:
-            raise ScriptError(f"run() of {model.record.ref} answered {reply.status}: {text}")
-        raise InvalidInputError(text)
-    if "json" in reply.media_type:
-        return loads(reply.body)
-    return reply.body.decode("utf-8", errors="replace")

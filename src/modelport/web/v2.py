@@ -4,6 +4,7 @@ including the binary tensor extension, is ``codecs.v2``; this module only wires 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,7 +14,6 @@ from ..codecs import v2
 from ..errors import UnavailableError
 from ..runtimes.script import ScriptRuntime
 from ..serving import context
-from ..serving.azure import score_script_payload
 from ..serving.service import InferenceService, ServedModel
 from ..serving.settings import ServingSettings
 from .body import read_body
@@ -83,9 +83,9 @@ class V2Routes:
         decoded = v2.decode_request(body, v2.parse_header_length(request.headers.get(v2.HEADER_LENGTH)))
         if isinstance(model.runtime, ScriptRuntime):
             # a script's run() takes the Azure ML protocol: the tensors become a JSON object, one key per input
-            arguments = {t.name: t.data.item() if t.data.size == 1 else t.data.tolist() for t in decoded.inputs}
-            result = await score_script_payload(self.service, model, arguments)
+            inputs: Any = {t.name: t.data.item() if t.data.size == 1 else t.data.tolist() for t in decoded.inputs}
         else:
-            result = await self.service.predict(model, v2.inputs_as_payload(decoded))
+            inputs = v2.inputs_as_payload(decoded)
+        result = await self.service.predict(model, inputs)
         payload, headers = v2.encode_prediction(decoded, result, model.name, model.version, model.signature)
         return Response(payload, headers=headers)
