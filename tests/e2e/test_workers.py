@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,9 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from modelport import Workspace
 
-from .test_serve import STOPPED, _env, stop
-
-URL_LINE = "at http://"
+from .test_serve import STOPPED, start_server, stop
 
 
 def _children(pid: int) -> set[int]:
@@ -28,26 +24,6 @@ def _children(pid: int) -> set[int]:
         text = (task / "children").read_text().split()
         found.update(int(c) for c in text)
     return found
-
-
-def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modelport", "serve", *args, "--port", "0"],
-        env=_env(home),
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stderr is not None
-    line = ""
-    deadline = time.monotonic() + 60
-    while URL_LINE not in line and time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            process.kill()
-            raise AssertionError("the server did not start")
-    url = line.split(" at ", 1)[1].strip()
-    return process, url
 
 
 def _wait_children(pid: int, count: int, exclude: frozenset[int] = frozenset()) -> set[int]:
@@ -73,7 +49,7 @@ def test_workers_share_the_port_and_are_replaced(tmp_path: Path, framework: str)
             )
         else:
             ws.models.register("m", obj=model)
-    process, url = _start(tmp_path / "ws", "m", "--workers", "2")
+    process, url = start_server(tmp_path / "ws", "m", "--workers", "2")
     try:
         workers = _wait_children(process.pid, 2)
         with httpx.Client(timeout=30) as client:

@@ -42,7 +42,6 @@ class ArtifactStore:
         self.url = url
         self.fs: fsspec.AbstractFileSystem = fs
         self.root = root.rstrip("/")
-        self._is_local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
 
     def _blob_path(self, sha256: str) -> str:
         return f"{self.root}/blobs/sha256/{sha256[:2]}/{sha256}"

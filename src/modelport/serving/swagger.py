@@ -44,7 +44,8 @@ def _io_schemas(model: ServedModel) -> tuple[dict[str, Any], dict[str, Any]]:
     if isinstance(runtime, ScriptRuntime) and runtime.input_swagger is not None:
         request = copy.deepcopy(runtime.input_swagger)
         request.get("properties", {}).pop("request_headers", None)
-        request.get("example", {}).pop("request_headers", None) if isinstance(request.get("example"), dict) else None
+        if isinstance(request.get("example"), dict):
+            request["example"].pop("request_headers", None)
         response = copy.deepcopy(runtime.output_swagger) or {"type": "object", "example": {}}
         return request, response
     record = model.record

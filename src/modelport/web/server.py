@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -120,12 +121,9 @@ class ScoringServer:
             target=self._server.run, kwargs={"sockets": [self.socket]}, name="modelport-server", daemon=True
         )
         self._thread.start()
-        started = threading.Event()
-        for _ in range(600):
-            if self._server.started or not self._thread.is_alive():
-                started.set()
-                break
-            started.wait(0.01)
+        deadline = time.monotonic() + 6
+        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
         if not self._server.started:
             raise UnavailableError("the scoring server did not start")
         return self
