@@ -1,13 +1,20 @@
-"""Scoring-server benchmark: modelport against a bare Starlette handler calling the model and a constant handler.
+"""Scoring-server benchmark: modelport against a bare Starlette handler calling the model, a constant handler, and
+the peer servers (Azure ML inference server, MLServer, BentoML, MLflow, LitServe, Ray Serve).
 
-Method (issue 4's): the server pinned to core 0 with one worker (and one BLAS/OpenMP thread), ``wrk`` pinned to
-core 1, one-row requests,
-a warm-up then a measured run at each concurrency; every server's answer is first checked against in-process
-``predict_proba``. Two models: "tabular" (LogisticRegression on 10 features) and "faq" (TF-IDF +
-LogisticRegression over 50 classes of the FAQ questions).
+Method (issue 4's): each server pinned to core 0 with one worker or replica (and one BLAS/OpenMP thread), ``wrk``
+pinned to core 1, one-row requests, a warm-up then a measured run at each concurrency; every server's answer is first
+checked against in-process ``predict_proba`` (a server that answers wrongly is reported, not measured). Two models:
+"tabular" (LogisticRegression on 10 features) and "faq" (TF-IDF + LogisticRegression over 50 classes of the FAQ
+questions). Each peer runs in its own virtualenv, bench/.venvs/<peer>/, made on first use (see bench/peers/).
 
-    python bench/serving.py                       # 5 s warm-up + 15 s per run, concurrency 1 and 32
-    python bench/serving.py --duration 5 --json   # shorter, machine-readable
+    python bench/serving.py                                    # everything: 5 s warm-up + 15 s per run, c=1 and 32
+    python bench/serving.py --servers modelport,bare,mlserver --models tabular --duration 5
+    python bench/serving.py --install-only                     # just build the peers' virtualenvs
+
+A last section serves modelport with ``--workers 1`` and ``2`` (pre-fork): the server may use cores 0-1 and wrk stays
+on core 1, so with 2 workers wrk and the second worker share a core (2 cores are all there is); its throughput is a
+lower bound of the scaling, and its point is the memory: PSS and USS per worker show the model pages shared after
+the fork.
 
 Needs ``wrk`` and ``taskset`` (Debian: apt-get install wrk util-linux). Prints a table with ratios to the bare
 lines and writes the raw results as JSON next to this file (results/serving-<date>.json).
@@ -16,24 +23,28 @@ lines and writes the raw results as JSON next to this file (results/serving-<dat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import joblib
 import numpy as np
+import peers
+from procmem import ProcessMemory, tree_memory
 from sklearn.datasets import make_classification
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -44,6 +55,9 @@ ROOT = HERE.parent
 FAQ = ROOT / "examples" / "data" / "faq_questions.tsv"
 # a level-1 long string: the JSON's own "]]" would end a plain [[...]]
 LUA = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [=[{body}]=]\n'
+BASELINES = ("modelport", "bare")
+WORKERS = "workers"  # the --servers name of the modelport --workers section
+THREADS = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 @dataclass
@@ -51,18 +65,47 @@ class Result:
     model: str
     server: str
     connections: int
-    requests_per_s: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    rss_mb: float
+    requests_per_s: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    errors: int | None
+    rss_mb: float | None  # summed over the process tree (shared pages counted in each process)
+    startup_s: float | None
+    pss_mb: float | None = None  # summed over the process tree
+    uss_mb: float | None = None  # summed over the process tree
+    workers: int = 1
+    server_cores: str = "0"
+    status: str = "ok"  # or why it was not measured
+    version: str = ""
+    processes: list[ProcessMemory] = field(default_factory=list)
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[bytes]
+    url: str
     startup_s: float
+    log: Path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:  # only for the baselines' uvicorn, which cannot report a port 0 choice
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass
+class Server:
+    """What the suite runs and measures: a command, where to score, and how to read the answer."""
+
+    name: str
+    command: list[str]
+    score_path: str
+    body: dict[str, Any]
+    read_answer: Callable[[Any], np.ndarray] | None  # None: the answer is not checked (the constant line)
+    port: int
+    ready_path: str = "/health/ready"
+    ready_text: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    cores: str = "0"
+    startup_timeout_s: float = 60.0
+    workers: int = 1
+    version: str = ""
 
 
 def build_models(folder: Path) -> dict[str, tuple[object, list[object]]]:
@@ -79,56 +122,66 @@ def build_models(folder: Path) -> dict[str, tuple[object, list[object]]]:
     return {"tabular": (tabular, [x[0].round(6).tolist()]), "faq": (faq, ["how do I remove an element from an array"])}
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], started: float) -> float:
-    with httpx.Client() as client:
-        while time.monotonic() - started < 60:
+def log_tail(log: Path, lines: int = 3) -> str:
+    try:
+        text = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])[-400:]
+
+
+def wait_ready(server: Server, process: subprocess.Popen[bytes], started: float, log: Path) -> float:
+    url = f"http://127.0.0.1:{server.port}{server.ready_path}"
+    with httpx.Client(timeout=5) as client:
+        while time.monotonic() - started < server.startup_timeout_s:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}")
+                raise RuntimeError(f"exited with {process.returncode} before ready: {log_tail(log)}")
             try:
-                if client.get(f"{url}/health/ready").status_code == 200:
+                answer = client.get(url)
+                if answer.status_code == 200 and (server.ready_text is None or server.ready_text in answer.text):
                     return time.monotonic() - started
             except httpx.TransportError:
                 pass
-            time.sleep(0.01)
-    raise RuntimeError("server not ready in 60 s")
+            time.sleep(0.02)
+    raise RuntimeError(f"not ready in {server.startup_timeout_s:.0f} s: {log_tail(log)}")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def start(kind: str, model: str, workspace: Path, models: Path) -> tuple[subprocess.Popen[bytes], str, float]:
-    port = free_port()
+def start(server: Server, scratch: Path) -> Running:
     # one core each: BLAS and OpenMP get one thread, the same for every server
-    threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    env = {**os.environ, **threads, "MODELPORT_HOME": str(workspace), "PYTHONUNBUFFERED": "1"}
-    if kind == "modelport":
-        command = [sys.executable, "-m", "modelport", "serve", model, "--port", str(port)]
-    else:
-        env["BENCH_MODEL"] = str(models / f"{model}.joblib") if kind == "bare predict" else "constant"
-        env["BENCH_TEXT"] = "1" if model == "faq" else "0"
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bare_app:app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--app-dir",
-            str(HERE),
-        ]
+    env = {**os.environ, **THREADS, "PYTHONUNBUFFERED": "1", **server.env}
+    log = scratch / f"{server.name.replace(' ', '-')}-{server.port}.log"
     started = time.monotonic()
-    process = subprocess.Popen(
-        ["taskset", "-c", "0", *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    return process, url, wait_ready(url, process, started)
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            ["taskset", "-c", server.cores, *server.command],
+            env=env,
+            cwd=server.cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() ends whatever it started
+        )
+    try:
+        startup = wait_ready(server, process, started, log)
+    except BaseException:
+        stop(process)
+        raise
+    return Running(process, f"http://127.0.0.1:{server.port}", startup, log)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (or SIGINT, which some CLIs handle more cleanly) to the server, then SIGKILL to what is left of its
+    process group."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def run_wrk(url: str, body: str, connections: int, seconds: float, script: Path) -> tuple[float, float, float, int]:
@@ -144,7 +197,7 @@ def run_wrk(url: str, body: str, connections: int, seconds: float, script: Path)
         "--latency",
         "-s",
         str(script),
-        f"{url}/score",
+        url,
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -160,12 +213,16 @@ def run_wrk(url: str, body: str, connections: int, seconds: float, script: Path)
     return rps, latency("50"), latency("99"), errors
 
 
-def check_answer(url: str, kind: str, model: object, row: list[object]) -> None:
-    answer = httpx.post(f"{url}/score", json={"data": row}, timeout=30).json()
-    if kind == "bare constant":
+def check_answer(server: Server, url: str, model: object, row: list[object]) -> None:
+    """Raise AssertionError unless the server answers ``predict_proba`` of the row, to rtol 1e-9."""
+    answer = httpx.post(f"{url}{server.score_path}", json=server.body, timeout=30)
+    if answer.status_code != 200:
+        raise AssertionError(f"HTTP {answer.status_code}: {answer.text[:200]}")
+    if server.read_answer is None:
         return
+    got = server.read_answer(answer.json())
     expected = model.predict_proba(row if isinstance(row[0], str) else np.asarray(row))  # type: ignore[attr-defined]
-    np.testing.assert_allclose(np.asarray(answer, dtype=float), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
 
 
 def in_process_us(model: object, row: list[object], repeat: int = 300) -> float:
@@ -179,92 +236,257 @@ def in_process_us(model: object, row: list[object], repeat: int = 300) -> float:
     return float(np.median(times) * 1e6)
 
 
+def baseline_servers(model: str, folder: Path, row: list[object], kinds: list[str], workers: list[int]) -> list[Server]:
+    """modelport, the two bare lines and the modelport --workers section, as asked."""
+    body = {"data": row}
+    servers = []
+    modelport_env = {"MODELPORT_HOME": str(folder / "ws")}
+    modelport = [sys.executable, "-m", "modelport", "serve", model, "--port"]
+    if "modelport" in kinds:
+        port = peers.free_port()
+        servers.append(
+            Server("modelport", [*modelport, str(port)], "/score", body, peers.floats, port, env=modelport_env)
+        )
+    if "bare" in kinds:
+        for kind in ("bare predict", "bare constant"):
+            port = peers.free_port()
+            env = {
+                "BENCH_MODEL": str(folder / f"{model}.joblib") if kind == "bare predict" else "constant",
+                "BENCH_TEXT": "1" if model == "faq" else "0",
+            }
+            uvicorn = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port), "--no-access-log"]
+            command = [*uvicorn, "--log-level", "warning", "--app-dir", str(HERE)]
+            read = peers.floats if kind == "bare predict" else None
+            servers.append(Server(kind, command, "/score", body, read, port, env=env))
+    if WORKERS in kinds:
+        for count in workers:
+            port = peers.free_port()
+            command = [*modelport, str(port), "--workers", str(count)]
+            name = f"modelport --workers {count}"
+            servers.append(
+                Server(name, command, "/score", body, peers.floats, port, env=modelport_env, cores="0-1", workers=count)
+            )
+    return servers
+
+
+def peer_server(peer: peers.Peer, venv: Path, scratch: Path, target: peers.Target) -> Server:
+    folder = scratch / f"{peer.name}-{target.name}"
+    folder.mkdir()
+    port = peers.free_port()
+    launch = peer.prepare(venv, folder, target, port)
+    return Server(
+        peer.title,
+        launch.command,
+        launch.score_path,
+        launch.body,
+        peer.read_answer,
+        port,
+        ready_path=launch.ready_path,
+        ready_text=launch.ready_text,
+        env=launch.env,
+        cwd=folder,
+        startup_timeout_s=launch.startup_timeout_s,
+        version=", ".join(peer.requirements),
+    )
+
+
+def measure(server: Server, model: str, fitted: object, row: list[object], scratch: Path, args: Any) -> list[Result]:
+    levels = [int(c) for c in args.connections.split(",")]
+    try:
+        running = start(server, scratch)
+    except Exception as exc:  # a peer that does not start is a row saying why, not a crash
+        return [failed(model, server, f"did not start: {exc}")]
+    try:
+        try:
+            check_answer(server, running.url, fitted, row)
+        except Exception as exc:
+            return [failed(model, server, f"wrong answer, not measured: {one_line(exc)}", running.startup_s)]
+        results = []
+        body = json.dumps(server.body)
+        url = f"{running.url}{server.score_path}"
+        for connections in levels:
+            run_wrk(url, body, connections, args.warmup, scratch / "post.lua")
+            rps, p50, p99, errors = run_wrk(url, body, connections, args.duration, scratch / "post.lua")
+            memory = tree_memory(running.process.pid)  # taskset has exec'd the server: this is its own pid
+            results.append(
+                Result(
+                    model,
+                    server.name,
+                    connections,
+                    round(rps, 1),
+                    round(p50, 3),
+                    round(p99, 3),
+                    errors,
+                    round(sum(m.rss_mb for m in memory), 1),
+                    round(running.startup_s, 3),
+                    pss_mb=round(sum(m.pss_mb for m in memory), 1),
+                    uss_mb=round(sum(m.uss_mb for m in memory), 1),
+                    workers=server.workers,
+                    server_cores=server.cores,
+                    version=server.version,
+                    processes=memory,
+                )
+            )
+            say(
+                f"{model:8} {server.name:26} c={connections:<3} {rps:9.1f} req/s  p50 {p50:7.3f} ms  "
+                f"p99 {p99:7.3f} ms  errors {errors}  PSS {results[-1].pss_mb:.0f} MB in {len(memory)} process(es)"
+            )
+        return results
+    finally:
+        stop(running.process)
+
+
+def failed(model: str, server: Server | str, why: str, startup: float | None = None) -> Result:
+    name = server if isinstance(server, str) else server.name
+    version = "" if isinstance(server, str) else server.version
+    say(f"{model:8} {name:26} NOT MEASURED: {why}")
+    return Result(model, name, 0, None, None, None, None, None, startup, status=why, version=version)
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text[:300] + "...") if len(text) > 300 else text
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def number(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(results: list[Result]) -> None:
+    columns = ["model", "server", "conc.", "req/s", "vs bare predict", "vs constant", "p50 ms", "p99 ms", "errors"]
+    columns += ["RSS MB", "PSS MB", "USS MB", "procs", "start s"]
+    print("\n| " + " | ".join(columns) + " |")
+    print("| --- | --- | " + " | ".join("---:" for _ in columns[2:]) + " |")
+    for r in results:
+        if r.workers != 1 or r.server_cores != "0":
+            continue
+        if r.status != "ok":
+            print(f"| {r.model} | {r.server} | " + " | ".join("-" for _ in columns[2:]) + f" |\n\n> {r.status}\n")
+            continue
+        base = {x.server: x.requests_per_s for x in results if x.model == r.model and x.connections == r.connections}
+        ratios = [
+            f"{r.requests_per_s / base[b]:.2f}x" if r.requests_per_s and base.get(b) else "n/a"
+            for b in ("bare predict", "bare constant")
+        ]
+        print(
+            f"| {r.model} | {r.server} | {r.connections} | {number(r.requests_per_s, ',.0f')} | {ratios[0]} | "
+            f"{ratios[1]} | {number(r.p50_ms, '.3f')} | {number(r.p99_ms, '.3f')} | {r.errors} | "
+            f"{number(r.rss_mb, '.0f')} | {number(r.pss_mb, '.0f')} | {number(r.uss_mb, '.0f')} | "
+            f"{len(r.processes)} | {number(r.startup_s, '.2f')} |"
+        )
+    worker_rows = [r for r in results if r.server.startswith("modelport --workers")]
+    if not worker_rows:
+        return
+    print(
+        "\nmodelport --workers N, server on cores 0-1 and wrk on core 1 (they share it); PSS/USS of the parent and"
+        " of each worker:\n"
+    )
+    columns = ["model", "workers", "conc.", "req/s", "vs 1 worker", "p50 ms", "p99 ms", "errors", "PSS MB", "USS MB"]
+    columns += ["parent PSS/USS MB", "each worker PSS/USS MB"]
+    print("| " + " | ".join(columns) + " |")
+    print("| --- | " + " | ".join("---:" for _ in columns[1:]) + " |")
+    for r in worker_rows:
+        if r.status != "ok":
+            print(f"| {r.model} | {r.workers} | " + " | ".join("-" for _ in columns[2:]) + f" |\n\n> {r.status}\n")
+            continue
+        one = next(
+            (x for x in worker_rows if x.model == r.model and x.connections == r.connections and x.workers == 1), None
+        )
+        ratio = (
+            f"{r.requests_per_s / one.requests_per_s:.2f}x"
+            if one and one.requests_per_s and r.requests_per_s
+            else "n/a"
+        )
+        parent = r.processes[0] if r.processes else None
+        children = r.processes[1:]
+        each = ", ".join(f"{m.pss_mb:.0f}/{m.uss_mb:.0f}" for m in children) or "-"
+        print(
+            f"| {r.model} | {r.workers} | {r.connections} | {number(r.requests_per_s, ',.0f')} | {ratio} | "
+            f"{number(r.p50_ms, '.3f')} | {number(r.p99_ms, '.3f')} | {r.errors} | {number(r.pss_mb, '.0f')} | "
+            f"{number(r.uss_mb, '.0f')} | {f'{parent.pss_mb:.0f}/{parent.uss_mb:.0f}' if parent else '-'} | {each} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    everything = [*BASELINES, *peers.NAMES, WORKERS]
     parser.add_argument("--duration", type=float, default=15.0, help="seconds measured per run")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of warm-up per run")
     parser.add_argument("--connections", default="1,32", help="comma-separated concurrencies")
+    parser.add_argument(
+        "--servers", default=",".join(everything), help=f"comma-separated, from: {', '.join(everything)}"
+    )
+    parser.add_argument("--models", default="tabular,faq", help="comma-separated, from: tabular, faq")
+    parser.add_argument("--workers", default="1,2", help="worker counts of the modelport --workers section")
+    parser.add_argument("--install-only", action="store_true", help="build the peers' virtualenvs and stop")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
-    for tool in ("wrk", "taskset"):
+    kinds = [s.strip() for s in args.servers.split(",") if s.strip()]
+    unknown = sorted(set(kinds) - set(everything))
+    if unknown:
+        parser.error(f"unknown server(s) {', '.join(unknown)}; choose from {', '.join(everything)}")
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    if set(names) - {"tabular", "faq"}:
+        parser.error("--models takes tabular and/or faq")
+    worker_counts = [int(n) for n in args.workers.split(",")]
+    for tool in () if args.install_only else ("wrk", "taskset"):
         if shutil.which(tool) is None:
             parser.error(f"{tool} is not installed (Debian: apt-get install wrk util-linux)")
-    levels = [int(c) for c in args.connections.split(",")]
-    results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="modelport-bench-") as scratch:
-        folder = Path(scratch)
-        models = build_models(folder)
-        for name, (fitted, row) in models.items():
-            print(
-                f"in-process predict_proba, one row, {name}: median {in_process_us(fitted, row):.0f} us",
-                file=sys.stderr,
-            )
-        from modelport import Workspace
 
-        with Workspace(folder / "ws") as ws:
-            for name, (fitted, row) in models.items():
-                ws.models.register(
-                    name, obj=fitted, sample_input={"data": row}, runtime_options={"method": "predict_proba"}
-                )
+    # every install first, so that no pip runs while something is measured
+    venvs: dict[str, Path | str] = {}
+    for name in (k for k in kinds if k in peers.NAMES):
+        try:
+            venvs[name] = peers.ensure_venv(peers.load(name), log=say)
+            say(f"{name}: ready in {venvs[name]}")
+        except peers.PeerUnavailable as exc:
+            venvs[name] = f"not installed: {exc}"
+            say(f"{name}: NOT AVAILABLE, {venvs[name]}")
+    if args.install_only:
+        return 1 if any(isinstance(v, str) for v in venvs.values()) else 0
+
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="modelport-bench-") as tmp:
+        scratch = Path(tmp)
+        models = {k: v for k, v in build_models(scratch).items() if k in names}
         for name, (fitted, row) in models.items():
-            body = json.dumps({"data": row})
-            for kind in ("modelport", "bare predict", "bare constant"):
-                process, url, startup = start(kind, name, folder / "ws", folder)
+            say(f"in-process predict_proba, one row, {name}: median {in_process_us(fitted, row):.0f} us")
+        if {"modelport", WORKERS} & set(kinds):
+            from modelport import Workspace
+
+            with Workspace(scratch / "ws") as ws:
+                for name, (fitted, row) in models.items():
+                    ws.models.register(
+                        name, obj=fitted, sample_input={"data": row}, runtime_options={"method": "predict_proba"}
+                    )
+        for name, (fitted, row) in models.items():
+            target = peers.Target(name, scratch / f"{name}.joblib", row, isinstance(row[0], str))
+            baselines = baseline_servers(name, scratch, row, kinds, worker_counts)
+            servers = [s for s in baselines if s.cores == "0"]
+            for peer_name, venv in venvs.items():
+                peer = peers.load(peer_name)
+                if isinstance(venv, str):
+                    results.append(failed(name, peer.title, venv))
+                    continue
                 try:
-                    check_answer(url, kind, fitted, row)
-                    for connections in levels:
-                        run_wrk(url, body, connections, args.warmup, folder / "post.lua")
-                        rps, p50, p99, errors = run_wrk(url, body, connections, args.duration, folder / "post.lua")
-                        results.append(
-                            Result(
-                                name,
-                                kind,
-                                connections,
-                                round(rps, 1),
-                                round(p50, 3),
-                                round(p99, 3),
-                                errors,
-                                round(rss_mb(process.pid), 1),
-                                round(startup, 3),
-                            )
-                        )
-                        print(
-                            f"{name:8} {kind:14} c={connections:<3} {rps:9.1f} req/s  p50 {p50:7.3f} ms  "
-                            f"p99 {p99:7.3f} ms  errors {errors}",
-                            file=sys.stderr,
-                        )
-                finally:
-                    process.send_signal(signal.SIGTERM)
-                    process.wait(timeout=30)
+                    servers.append(peer_server(peer, venv, scratch, target))
+                except Exception as exc:  # its files could not be written (MLflow saves its model with its venv)
+                    results.append(failed(name, peer.title, f"could not prepare: {one_line(exc)}"))
+            servers += [s for s in baselines if s.cores != "0"]
+            for server in servers:
+                results += measure(server, name, fitted, row, scratch, args)
+
     out = HERE / "results" / f"serving-{date.today().isoformat()}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=1))
         return 0
-    columns = [
-        "model",
-        "server",
-        "conc.",
-        "req/s",
-        "vs bare predict",
-        "vs constant",
-        "p50 ms",
-        "p99 ms",
-        "errors",
-        "RSS MB",
-        "start s",
-    ]
-    print("\n| " + " | ".join(columns) + " |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in results:
-        base = {x.server: x for x in results if x.model == r.model and x.connections == r.connections}
-        ratio = r.requests_per_s / base["bare predict"].requests_per_s
-        const = r.requests_per_s / base["bare constant"].requests_per_s
-        print(
-            f"| {r.model} | {r.server} | {r.connections} | {r.requests_per_s:,.0f} | {ratio:.2f}x | {const:.2f}x | "
-            f"{r.p50_ms:.3f} | {r.p99_ms:.3f} | {r.errors} | {r.rss_mb:.0f} | {r.startup_s:.2f} |"
-        )
+    print_table(results)
     print(f"\nraw results: {out.relative_to(ROOT)}")
     return 0
 
