@@ -15,6 +15,7 @@ FORBIDDEN = {
     "registry": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli"},
     "runtimes": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.registry"},
     "serving": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},
+    "optimize": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},
     "web": {"typer", "rich", "modelport.cli"},
     "codecs": {
         "typer",
