@@ -10,6 +10,7 @@ import typer
 from .._version import __version__
 from . import envs, models
 from .init import init
+from .optimize import optimize
 from .predict import predict
 from .serve import score, serve
 
@@ -27,6 +28,7 @@ app.command()(init)
 app.command()(predict)
 app.command()(serve)
 app.command()(score)
+app.command()(optimize)
 
 
 def _version(value: bool) -> None:
