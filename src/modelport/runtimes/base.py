@@ -1,8 +1,12 @@
 """The runtime interface: load a model version from a folder, predict on a batch, describe, unload.
 
 A runtime knows nothing of HTTP or of the workspace. It receives a ``ModelContext`` (where the verified files are,
-what the version says about itself, the options in force) and may be used from any thread once loaded; whoever
-calls ``predict`` keeps it off an event loop.
+what the version says about itself, the options in force) and may be used from any thread once loaded.
+
+``predict(data)`` is ``infer(prepare(data))``: ``prepare`` turns one request's decoded payload into the model's
+input and checks it (cheap, per request), ``infer`` calls the model. A runtime whose ``infer`` is vectorised over
+rows says so with ``batchable``: the serving layer may then score the prepared inputs of several requests in one
+``infer`` call (see ``serving.batching``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from ..errors import InvalidInputError
 logger = logging.getLogger(__name__)
 
 ModelPathResolver = Callable[[str, int | None], Path]
+
+# Options every runtime takes, read by the serving layer rather than the model: adaptive batching per model.
+SERVING_OPTIONS: Mapping[str, type] = {"batching": bool, "max_batch_size": int, "max_latency_ms": float}
 
 
 @dataclass(frozen=True)
@@ -47,21 +54,28 @@ class Runtime(ABC):
 
     framework: ClassVar[str]
     option_types: ClassVar[Mapping[str, type]] = {}
+    batchable: bool = False  # infer() scores rows independently: several requests' rows may share one call
 
     def __init__(self, context: ModelContext) -> None:
         self.context = context
-        self.options = self._check_options(context.options)
+        own = {k: v for k, v in context.options.items() if k not in SERVING_OPTIONS}
+        self.options = self._check_options(own)
+        self.serving_options = self._check_options(
+            {k: v for k, v in context.options.items() if k in SERVING_OPTIONS}, SERVING_OPTIONS
+        )
         self.ready = False
 
     @classmethod
-    def _check_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
+    def _check_options(cls, options: Mapping[str, Any], types: Mapping[str, type] | None = None) -> dict[str, Any]:
+        types = cls.option_types if types is None else types
         checked: dict[str, Any] = {}
         for key, value in options.items():
-            expected = cls.option_types.get(key)
+            expected = types.get(key)
             if expected is None:
                 allowed = ", ".join(sorted(cls.option_types)) or "none"
                 raise InvalidInputError(
-                    f"unknown option {key!r} for the {cls.framework} runtime; its options are: {allowed}"
+                    f"unknown option {key!r} for the {cls.framework} runtime; its options are: {allowed} "
+                    f"(and, for serving, {', '.join(SERVING_OPTIONS)})"
                 )
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
@@ -78,9 +92,18 @@ class Runtime(ABC):
     def load(self) -> None:
         """Load the model into memory; after this, ``predict`` may be called."""
 
-    @abstractmethod
+    def prepare(self, data: Any) -> Any:
+        """One request's decoded payload (lists, dicts, strings, or an array or frame) as the model's input, checked:
+        a bad payload raises ``InvalidInputError`` here, before it can share a batch with others."""
+        return data
+
+    def infer(self, batch: Any) -> Any:
+        """Score a prepared input: one request's, or (``batchable`` runtimes) several concatenated by rows."""
+        raise NotImplementedError(f"{type(self).__name__} scores through predict()")
+
     def predict(self, data: Any) -> Any:
         """Score one batch. ``data`` is a decoded payload (lists, dicts, strings) or an array or frame."""
+        return self.infer(self.prepare(data))
 
     def describe(self) -> Signature:
         """The inputs and outputs: the registered signature when there is one, else what the model tells."""

@@ -23,6 +23,7 @@ class LightGBMRuntime(Runtime):
 
     framework = "lightgbm"
     option_types: ClassVar[dict[str, type]] = {"raw_score": bool, "num_iteration": int}
+    batchable = True
 
     def load(self) -> None:
         lgb = require("lightgbm", "lightgbm", "loading a LightGBM model")
@@ -34,8 +35,10 @@ class LightGBMRuntime(Runtime):
         self.n_features = self.booster.num_feature()
         self.ready = True
 
-    def predict(self, data: Any) -> Any:
-        batch = to_frame_or_array(data, self.feature_names, self.n_features)
+    def prepare(self, data: Any) -> Any:
+        return to_frame_or_array(data, self.feature_names, self.n_features)
+
+    def infer(self, batch: Any) -> Any:
         try:
             return self.booster.predict(batch, **self.options)
         except (ValueError, TypeError) as exc:
@@ -54,6 +57,7 @@ class XGBoostRuntime(Runtime):
 
     framework = "xgboost"
     option_types: ClassVar[dict[str, type]] = {"output_margin": bool}
+    batchable = True
 
     def load(self) -> None:
         self.xgb = require("xgboost", "xgboost", "loading an XGBoost model")
@@ -66,7 +70,7 @@ class XGBoostRuntime(Runtime):
         self.n_features = self.booster.num_features()
         self.ready = True
 
-    def predict(self, data: Any) -> Any:
+    def prepare(self, data: Any) -> Any:
         batch = to_frame_or_array(data, self.feature_names, self.n_features)
         shape: tuple[int, ...] = getattr(batch, "shape", ())
         if len(shape) == 2 and shape[1] < self.n_features:  # XGBoost would score the absent columns as missing
@@ -74,6 +78,9 @@ class XGBoostRuntime(Runtime):
                 f"model {self.context.name}:{self.context.version} rejected the input: each row has {shape[1]} "
                 f"values; the model expects {self.n_features}"
             )
+        return batch
+
+    def infer(self, batch: Any) -> Any:
         try:
             matrix = self.xgb.DMatrix(batch, feature_names=self.feature_names)
             return self.booster.predict(matrix, **self.options)

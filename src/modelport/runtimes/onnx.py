@@ -74,6 +74,8 @@ class OnnxRuntime(Runtime):
                 f"option outputs names {', '.join(unknown)}, which the model lacks; it has {', '.join(all_outputs)}"
             )
         self.output_names: list[str] = list(requested)
+        # rows of several requests can share a run when every input's first dimension is free (the batch axis)
+        self.batchable = all(len(i.shape) > 0 and not isinstance(i.shape[0], int) for i in self.inputs)
         self.ready = True
 
     def _tensor(self, spec: Any, value: Any) -> np.ndarray:
@@ -95,7 +97,7 @@ class OnnxRuntime(Runtime):
             )
         return array
 
-    def predict(self, data: Any) -> Any:
+    def prepare(self, data: Any) -> Any:
         data = unwrap_data(data)
         if isinstance(data, dict) and all(i.name in data for i in self.inputs):
             feeds = {i.name: self._tensor(i, data[i.name]) for i in self.inputs}
@@ -108,8 +110,11 @@ class OnnxRuntime(Runtime):
         else:
             names = ", ".join(repr(i.name) for i in self.inputs)
             raise InvalidInputError(f"the model has several inputs ({names}): send an object with one key each")
+        return feeds
+
+    def infer(self, batch: Any) -> Any:
         try:
-            results = self.session.run(self.output_names, feeds)
+            results = self.session.run(self.output_names, batch)
         except Exception as exc:  # onnxruntime's InvalidArgument etc. do not share a base class
             raise rejected_input(exc, self.context) from exc
         if len(results) == 1:

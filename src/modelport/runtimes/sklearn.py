@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..codecs.signature import Signature
+from ..codecs.tabular import to_frame_or_array
 from ..errors import InvalidInputError
 from ._imports import require
 from .base import Runtime, rejected_input, tabular_signature
@@ -18,6 +19,7 @@ class SklearnRuntime(Runtime):
 
     framework = "sklearn"
     option_types: ClassVar[dict[str, type]] = {"method": str}
+    batchable = True
 
     def load(self) -> None:
         joblib = require("joblib", "sklearn", "loading a joblib model")
@@ -42,10 +44,10 @@ class SklearnRuntime(Runtime):
         self.n_features: int | None = getattr(self.model, "n_features_in_", None)
         self.ready = True
 
-    def predict(self, data: Any) -> Any:
-        from ..codecs.tabular import to_frame_or_array
+    def prepare(self, data: Any) -> Any:
+        return to_frame_or_array(data, self.feature_names, self.n_features)
 
-        batch = to_frame_or_array(data, self.feature_names, self.n_features)
+    def infer(self, batch: Any) -> Any:
         try:
             return self._predict(batch)
         except (ValueError, TypeError, KeyError) as exc:

@@ -3,11 +3,15 @@ tests, do not collide). Names follow what peers use: ``*_requests_total``, ``*_r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 # Latency buckets from 0.5 ms to 30 s: scoring spans sub-millisecond tabular models to slow scripts.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+QUEUE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
@@ -37,10 +41,43 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.ready = Gauge("modelport_ready", "1 once every model is loaded, else 0.", registry=self.registry)
+        self.batch_rows = Histogram(
+            "modelport_batch_size",
+            "Rows scored together in one call to the model, by model and version.",
+            ["model", "version"],
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
+        self.queue_wait = Histogram(
+            "modelport_batch_queue_seconds",
+            "Time a request waited in its model's batching queue before being scored.",
+            ["model", "version"],
+            buckets=QUEUE_BUCKETS,
+            registry=self.registry,
+        )
+        self._children: dict[tuple[str, str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, model: str, version: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(model, version, route, str(status)).inc()
-        self.latency.labels(model, route).observe(seconds)
+        key = (model, version, route, status)
+        children = self._children.get(key)
+        if children is None:  # labels() looks the child up by its label values: once per key, not per request
+            children = self._children[key] = (
+                self.requests.labels(model, version, route, str(status)),
+                self.latency.labels(model, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def batch_observer(self, model: str, version: str) -> Callable[[int, list[float]], None]:
+        """What a model's batcher calls after each batch: its rows, and how long each request waited."""
+        rows, wait = self.batch_rows.labels(model, version), self.queue_wait.labels(model, version)
+
+        def observe(size: int, waits: list[float]) -> None:
+            rows.observe(size)
+            for seconds in waits:
+                wait.observe(seconds)
+
+        return observe
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

@@ -15,5 +15,5 @@ async def score_payload(service: InferenceService, model: ServedModel, body: byt
         raise InvalidInputError('the request body is empty: send JSON such as {"data": [[1.0, 2.0]]}')
     payload = loads(body, what="request body")
     check_payload(model.signature if model.record.signature else None, payload)
-    result = await service.predict(model, payload)
+    result = await service.predict(model, payload, len(body))
     return Reply(200, dumps(result))

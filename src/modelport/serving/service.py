@@ -1,7 +1,9 @@
 """The inference service: the model versions one server serves, their readiness, and the predict path.
 
-No web framework here. Predictions run on a thread pool, never on the event loop; each waits at most
-``scoring_timeout_s``, and at most ``max_waiting`` requests wait at once (more are refused as busy, to be retried).
+No web framework here. A no-code model whose predict is vectorised is scored through its ``Batcher`` (concurrent
+requests share a call; see ``batching``); scripts and the rest run on a thread pool, never on the event loop. Each
+request waits at most ``scoring_timeout_s``, and at most ``max_waiting`` requests wait at once (more are refused as
+busy, to be retried).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,10 +29,13 @@ from ..errors import (
 )
 from ..registry import ModelVersion, Workspace
 from ..runtimes import Runtime
+from .batching import Batcher, BatchPolicy
+from .metrics import ServiceMetrics
 from .settings import ServingSettings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+INLINE_PREPARE_BYTES = 256 * 1024  # larger request bodies are decoded into arrays on a thread, not on the loop
 
 
 @dataclass
@@ -41,6 +46,7 @@ class ServedModel:
     runtime: Runtime
     load_seconds: float
     signature: Signature = field(default_factory=Signature)
+    batcher: Batcher | None = None
 
     @property
     def name(self) -> str:
@@ -84,6 +90,7 @@ class InferenceService:
         self._loaded = threading.Event()
         self._executor = ThreadPoolExecutor(self.settings.threads, thread_name_prefix="modelport-predict")
         self._waiting = 0
+        self.metrics = ServiceMetrics()
 
     # -- loading ------------------------------------------------------------------------------------------------
 
@@ -97,14 +104,40 @@ class InferenceService:
                     record.ref, entry_script=self.entry_script, source_directory=self.source_directory, **self.options
                 )
                 seconds = time.perf_counter() - started
-                self.models.append(ServedModel(record, runtime, seconds, runtime.describe()))
-                logger.info("loaded %s (%s) in %.3f s", record.ref, record.framework, seconds)
+                batcher = self._batcher(runtime)
+                self.models.append(ServedModel(record, runtime, seconds, runtime.describe(), batcher))
+                logger.info(
+                    "loaded %s (%s) in %.3f s",
+                    record.ref,
+                    record.framework,
+                    seconds,
+                    extra={"batching": asdict(batcher.policy) if batcher else None},
+                )
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"  # for the log and the operator, not for clients
             self.failed_ref = ref
             raise
         finally:
             self._loaded.set()
+
+    def _batcher(self, runtime: Runtime) -> Batcher | None:
+        """The batching queue of a runtime that can be batched, with its own options over the server's settings."""
+        own = runtime.serving_options
+        if not runtime.batchable or not own.get("batching", self.settings.batching):
+            return None
+        policy = BatchPolicy(
+            max_batch_size=own.get("max_batch_size", self.settings.max_batch_size),
+            max_latency_ms=own.get("max_latency_ms", self.settings.max_latency_ms),
+            inline_below_ms=self.settings.inline_below_ms,
+            timeout_s=self.settings.scoring_timeout_s,
+        )
+        if policy.max_batch_size < 1 or policy.max_latency_ms < 0:
+            raise InvalidInputError(
+                f"{runtime.context.name}:{runtime.context.version}: max_batch_size must be at least 1 and "
+                f"max_latency_ms at least 0, got {policy.max_batch_size} and {policy.max_latency_ms:g}"
+            )
+        observe = self.metrics.batch_observer(runtime.context.name, str(runtime.context.version))
+        return Batcher(runtime, policy, self._executor, observe)
 
     @property
     def ready(self) -> bool:
@@ -144,13 +177,16 @@ class InferenceService:
 
     # -- predicting ---------------------------------------------------------------------------------------------
 
-    async def call(self, model: ServedModel, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``function`` (a blocking call into ``model``) on the prediction threads, bounded in time and in the
-        number of callers waiting."""
+    def _admit(self) -> None:
         if self._waiting >= self.settings.max_waiting:
             raise UnavailableError(
                 f"the server is busy: {self._waiting} requests are already waiting; retry shortly", retry_after=1
             )
+
+    async def call(self, model: ServedModel, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``function`` (a blocking call into ``model``) on the prediction threads, bounded in time and in the
+        number of callers waiting."""
+        self._admit()
         self._waiting += 1
         try:
             loop = asyncio.get_running_loop()
@@ -165,8 +201,19 @@ class InferenceService:
         finally:
             self._waiting -= 1
 
-    async def predict(self, model: ServedModel, payload: Any) -> Any:
-        return await self.call(model, model.runtime.predict, payload)
+    async def predict(self, model: ServedModel, payload: Any, size: int = 0) -> Any:
+        """Score ``payload`` (decoded, of ``size`` bytes on the wire when known) with ``model``: through its batcher
+        when it has one, prepared here, on the loop (a bad payload fails alone); a large payload is prepared and
+        scored on a thread, a batch of its own."""
+        batcher = model.batcher
+        if batcher is None or size > INLINE_PREPARE_BYTES:
+            return await self.call(model, model.runtime.predict, payload)
+        self._admit()
+        self._waiting += 1
+        try:
+            return await batcher.submit(model.runtime.prepare(payload))
+        finally:
+            self._waiting -= 1
 
     @property
     def waiting(self) -> int:

@@ -24,4 +24,23 @@ class ServingSettings(BaseSettings):
         default=256, ge=1, description="Requests that may wait for a model at once; more get 503 with Retry-After."
     )
     threads: int = Field(default=4, ge=1, le=256, description="Threads that run predictions off the event loop.")
+    batching: bool = Field(
+        default=True,
+        description="Score concurrent requests for one no-code model together (a model's `batching` option wins).",
+    )
+    max_batch_size: int = Field(
+        default=64, ge=1, description="Most rows scored in one batch (a model's `max_batch_size` option wins)."
+    )
+    max_latency_ms: float = Field(
+        default=0.0,
+        ge=0,
+        description="How long a batch that is not full may wait for more requests; 0 scores as soon as the model is "
+        "free (a model's `max_latency_ms` option wins).",
+    )
+    inline_below_ms: float = Field(
+        default=5.0,
+        ge=0,
+        description="Batches that score faster than this run on the event loop (a thread hop costs more than they "
+        "do); slower ones on the prediction threads. 0 sends every batch to the threads.",
+    )
     service_name: str = Field(default="ML service", description="Title of the generated swagger document.")

@@ -28,7 +28,7 @@ from ..runtimes.azureml_compat.contrib.services.aml_request import UploadedFile
 from ..runtimes.script import ScriptRuntime
 from ..serving import context, swagger
 from ..serving.azure import RawRequest, Reply, score_script
-from ..serving.metrics import CONTENT_TYPE, ServiceMetrics
+from ..serving.metrics import CONTENT_TYPE
 from ..serving.payload import score_payload
 from ..serving.service import InferenceService, ServedModel
 from . import v2
@@ -62,7 +62,7 @@ class ScoringApp:
     def __init__(self, service: InferenceService) -> None:
         self.service = service
         self.settings = service.settings
-        self.metrics = ServiceMetrics()
+        self.metrics = service.metrics
 
     def endpoint(self, route: str, handler: Handler) -> Handler:
         """Wrap a handler: request ids, errors as JSON, metrics and one structured access log line."""
