@@ -270,8 +270,7 @@ def baseline_servers(model: str, folder: Path, row: list[object], kinds: list[st
 
 
 def peer_server(peer: peers.Peer, venv: Path, scratch: Path, target: peers.Target) -> Server:
-    folder = scratch / f"{peer.name}-{target.name}"
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(prefix=f"{peer.name}-{target.name}-", dir=scratch))
     port = peers.free_port()
     launch = peer.prepare(venv, folder, target, port)
     return Server(
@@ -305,8 +304,12 @@ def measure(server: Server, model: str, fitted: object, row: list[object], scrat
         body = json.dumps(server.body)
         url = f"{running.url}{server.score_path}"
         for connections in levels:
-            run_wrk(url, body, connections, args.warmup, scratch / "post.lua")
-            rps, p50, p99, errors = run_wrk(url, body, connections, args.duration, scratch / "post.lua")
+            try:
+                run_wrk(url, body, connections, args.warmup, scratch / "post.lua")
+                rps, p50, p99, errors = run_wrk(url, body, connections, args.duration, scratch / "post.lua")
+            except (subprocess.CalledProcessError, AttributeError) as exc:  # wrk failed, or printed no figures
+                results.append(failed(model, server, f"wrk failed: {one_line(exc)}", running.startup_s, connections))
+                continue
             memory = tree_memory(running.process.pid)  # taskset has exec'd the server: this is its own pid
             results.append(
                 Result(
@@ -336,11 +339,11 @@ def measure(server: Server, model: str, fitted: object, row: list[object], scrat
         stop(running.process)
 
 
-def failed(model: str, server: Server | str, why: str, startup: float | None = None) -> Result:
+def failed(model: str, server: Server | str, why: str, startup: float | None = None, connections: int = 0) -> Result:
     name = server if isinstance(server, str) else server.name
     version = "" if isinstance(server, str) else server.version
     say(f"{model:8} {name:26} NOT MEASURED: {why}")
-    return Result(model, name, 0, None, None, None, None, None, startup, status=why, version=version)
+    return Result(model, name, connections, None, None, None, None, None, startup, status=why, version=version)
 
 
 def one_line(exc: BaseException) -> str:
@@ -357,6 +360,7 @@ def number(value: float | None, spec: str) -> str:
 
 
 def print_table(results: list[Result]) -> None:
+    notes: list[str] = []  # why a server was not measured, numbered in the tables
     columns = ["model", "server", "conc.", "req/s", "vs bare predict", "vs constant", "p50 ms", "p99 ms", "errors"]
     columns += ["RSS MB", "PSS MB", "USS MB", "procs", "start s"]
     print("\n| " + " | ".join(columns) + " |")
@@ -365,7 +369,9 @@ def print_table(results: list[Result]) -> None:
         if r.workers != 1 or r.server_cores != "0":
             continue
         if r.status != "ok":
-            print(f"| {r.model} | {r.server} | " + " | ".join("-" for _ in columns[2:]) + f" |\n\n> {r.status}\n")
+            notes.append(f"{r.model}, {r.server}: {r.status}")
+            cells = [str(r.connections or "-"), f"not measured [{len(notes)}]", *("-" for _ in columns[4:])]
+            print(f"| {r.model} | {r.server} | " + " | ".join(cells) + " |")
             continue
         base = {x.server: x.requests_per_s for x in results if x.model == r.model and x.connections == r.connections}
         ratios = [
@@ -379,8 +385,14 @@ def print_table(results: list[Result]) -> None:
             f"{len(r.processes)} | {number(r.startup_s, '.2f')} |"
         )
     worker_rows = [r for r in results if r.server.startswith("modelport --workers")]
-    if not worker_rows:
-        return
+    if worker_rows:
+        print_workers(worker_rows, notes)
+    if notes:
+        print("\nNot measured:\n")
+        print("\n".join(f"{n}. {note}" for n, note in enumerate(notes, 1)))
+
+
+def print_workers(worker_rows: list[Result], notes: list[str]) -> None:
     print(
         "\nmodelport --workers N, server on cores 0-1 and wrk on core 1 (they share it); PSS/USS of the parent and"
         " of each worker:\n"
@@ -391,7 +403,9 @@ def print_table(results: list[Result]) -> None:
     print("| --- | " + " | ".join("---:" for _ in columns[1:]) + " |")
     for r in worker_rows:
         if r.status != "ok":
-            print(f"| {r.model} | {r.workers} | " + " | ".join("-" for _ in columns[2:]) + f" |\n\n> {r.status}\n")
+            notes.append(f"{r.model}, {r.server}: {r.status}")
+            cells = [str(r.connections or "-"), f"not measured [{len(notes)}]", *("-" for _ in columns[4:])]
+            print(f"| {r.model} | {r.workers} | " + " | ".join(cells) + " |")
             continue
         one = next(
             (x for x in worker_rows if x.model == r.model and x.connections == r.connections and x.workers == 1), None
@@ -440,9 +454,10 @@ def main(argv: list[str] | None = None) -> int:
     # every install first, so that no pip runs while something is measured
     venvs: dict[str, Path | str] = {}
     for name in (k for k in kinds if k in peers.NAMES):
+        peer = peers.load(name)
         try:
-            venvs[name] = peers.ensure_venv(peers.load(name), log=say)
-            say(f"{name}: ready in {venvs[name]}")
+            venvs[name] = peers.ensure_venv(peer, log=say)
+            say(f"{name}: {', '.join(peer.requirements)} in {venvs[name]}; {peer.how}")
         except peers.PeerUnavailable as exc:
             venvs[name] = f"not installed: {exc}"
             say(f"{name}: NOT AVAILABLE, {venvs[name]}")
