@@ -109,14 +109,31 @@ def input_layout(model: Any, sample_input: Any) -> InputLayout:
     return InputLayout("rows", n_features=int(n_features))
 
 
-def output_name(model: Any, method: str) -> str:
-    """The skl2onnx output that answers what ``method`` answers."""
+def _kind(estimator: Any) -> str:
+    """``classifier``, ``regressor`` or ``transformer``; objects that are not scikit-learn estimators (no tags) are
+    told apart by what they have."""
     from sklearn.base import is_classifier, is_regressor
 
+    try:
+        if is_classifier(estimator):
+            return "classifier"
+        if is_regressor(estimator):
+            return "regressor"
+    except (AttributeError, TypeError):  # not a BaseEstimator: scikit-learn cannot read its tags
+        if hasattr(estimator, "classes_"):
+            return "classifier"
+        if hasattr(estimator, "predict"):
+            return "regressor"
+    return "transformer"
+
+
+def output_name(model: Any, method: str) -> str:
+    """The skl2onnx output that answers what ``method`` answers."""
     final = _final(model)
-    if is_classifier(final):
+    kind = _kind(final)
+    if kind == "classifier":
         choices = {"predict": "label", "predict_proba": "probabilities"}
-    elif is_regressor(final):
+    elif kind == "regressor":
         choices = {"predict": "variable"}
     else:
         choices = {"transform": "variable"}
@@ -137,13 +154,11 @@ def _initial_types(layout: InputLayout) -> list[tuple[str, Any]]:
 
 
 def _options(model: Any) -> dict[int, dict[str, Any]]:
-    from sklearn.base import is_classifier
-
     options: dict[int, dict[str, Any]] = {}
     for estimator in _estimators(model):
         if type(estimator).__name__ in _TEXT_VECTORIZERS:
             options[id(estimator)] = {"locale": TEXT_LOCALE}
-        elif is_classifier(estimator) and not hasattr(estimator, "steps"):
+        elif _kind(estimator) == "classifier" and not hasattr(estimator, "steps"):
             options[id(estimator)] = {"zipmap": False}
     return options
 
@@ -153,7 +168,8 @@ def _unsupported(model: Any, exc: Exception) -> str:
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     for estimator in _estimators(model)[::-1]:
         if type(estimator).__name__ in message:
-            return f"skl2onnx cannot convert {type(estimator).__name__} (in {type(model).__name__}): {message}"
+            within = f" (in {type(model).__name__})" if estimator is not model else ""
+            return f"skl2onnx cannot convert {type(estimator).__name__}{within}: {message}"
     return f"skl2onnx cannot convert {type(model).__name__}: {message}"
 
 
