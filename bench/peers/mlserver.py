@@ -46,7 +46,7 @@ def read_answer(answer: Any) -> Any:
 PEER = Peer(
     name="mlserver",
     title="MLServer",
-    # uvloop 0.22+ raises in asyncio.get_event_loop() without a running loop, which MLServer 1.7's workers call
+    # uvloop 0.23 raises in asyncio.get_event_loop() without a running loop, which MLServer 1.7.1 workers call
     requirements=("mlserver==1.7.1", "mlserver-sklearn==1.7.1", "uvloop==0.21.0"),
     prepare=prepare,
     read_answer=read_answer,
