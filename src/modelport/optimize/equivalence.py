@@ -4,7 +4,7 @@ Numbers (probabilities, regression values) must agree within a tolerance, as ``n
 original as the reference: ``|onnx - original| <= atol + rtol * |original|``. Labels must be identical. Generated
 inputs: for a tabular model, rows drawn around the sample's rows (Gaussian noise of standard deviation
 ``spread * max(|value|, 1)`` on each value, seeded); for a text model, strings built from the vocabulary the model
-learned, with unknown words, punctuation, capitals and a few edge cases (empty, blank) among them.
+learned, with repeated words, unknown words, punctuation, capitals and a few edge cases (empty, blank) among them.
 """
 
 from __future__ import annotations
@@ -124,6 +124,9 @@ def _texts(model: Any, sample_input: Any, n: int, rng: np.random.Generator) -> l
     texts = ["", "   ", "?"]
     while len(texts) < n:
         chosen = [str(w) for w in rng.choice(words, size=int(rng.integers(1, 16)))]
+        if rng.random() < 0.5:  # real questions repeat words ("array ... array"): term counts above 1
+            chosen += [chosen[int(rng.integers(len(chosen)))]] * int(rng.integers(1, 4))
+            rng.shuffle(chosen)
         for i in range(len(chosen)):
             if rng.random() < 0.1:  # a word the model never saw
                 chosen[i] = "zq" + "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), size=5))
@@ -182,7 +185,7 @@ def first_rows(probe: Probe, count: int) -> Any:
 
 def _show(value: Any) -> str:
     item = value.item() if hasattr(value, "item") else value
-    return f"{item:.6g}" if isinstance(item, float) else repr(item)
+    return f"{item:.9g}" if isinstance(item, float) else repr(item)
 
 
 @dataclass
