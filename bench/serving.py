@@ -11,6 +11,10 @@ questions). Each peer runs in its own virtualenv, bench/.venvs/<peer>/, made on 
     python bench/serving.py --servers modelport,bare,mlserver --models tabular --duration 5
     python bench/serving.py --install-only                     # just build the peers' virtualenvs
 
+A full run at the defaults takes about 17 minutes on the project's 2-core machine once the virtualenvs exist
+(11 servers x 2 models x 2 concurrencies x 20 s, plus about 2.5 minutes of start-ups, Ray's the longest); building
+the six virtualenvs the first time adds a few minutes and about 3 GB of disk.
+
 A last section serves modelport with ``--workers 1`` and ``2`` (pre-fork): the server may use cores 0-1 and wrk stays
 on core 1, so with 2 workers wrk and the second worker share a core (2 cores are all there is); its throughput is a
 lower bound of the scaling, and its point is the memory: PSS and USS per worker show the model pages shared after

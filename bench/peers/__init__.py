@@ -98,11 +98,19 @@ def ensure_venv(peer: Peer, log: Callable[[str], None] = print) -> Path:
     return venv
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A port free now. The peers cannot report a port they chose themselves, so this races (rarely) with others."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now, and not handed out before by this process. The peers (and uvicorn) cannot report a port they
+    chose themselves, so this still races, rarely, with other programs."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def last_line(text: str) -> str:
