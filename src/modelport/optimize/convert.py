@@ -10,7 +10,6 @@ classifier) or ``variable`` (a regressor), ``predict_proba`` -> ``probabilities`
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,8 @@ from ..runtimes._imports import require
 # C.UTF-8 ships with glibc and lowercases the same for the text TF-IDF sees.
 TEXT_LOCALE = "C.UTF-8"
 _TEXT_VECTORIZERS = ("CountVectorizer", "TfidfVectorizer", "HashingVectorizer")
+# Opsets every onnxruntime modelport supports (>= 1.17) runs, so a version converted here loads where it is served.
+TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 
 
 class UnconvertibleError(InvalidInputError):
@@ -180,13 +181,9 @@ def convert(model: Any, method: str, sample_input: Any) -> Conversion:
     layout = input_layout(model, sample_input)
     output = output_name(model, method)
     try:
-        with warnings.catch_warnings():
-            # skl2onnx warns about its own internals (deprecated numpy/onnx helpers); not the user's concern
-            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(skl2onnx|onnx)(\.|$)")
-            warnings.filterwarnings("ignore", category=FutureWarning, module=r"(skl2onnx|onnx)(\.|$)")
-            proto = skl2onnx.convert_sklearn(
-                model, initial_types=_initial_types(layout), options=_options(model), target_opset=None
-            )
+        proto = skl2onnx.convert_sklearn(
+            model, initial_types=_initial_types(layout), options=_options(model), target_opset=dict(TARGET_OPSET)
+        )
     except Exception as exc:  # skl2onnx raises RuntimeError, NotImplementedError, its own types...
         raise UnconvertibleError(_unsupported(model, exc)) from exc
     available = [o.name for o in proto.graph.output]
