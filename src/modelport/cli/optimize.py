@@ -23,14 +23,13 @@ def _number(value: float) -> str:
 
 def _show(report: OptimizeReport) -> None:
     tools = report.tools
-    lines = {
-        "model": f"{report.source} (method {report.method})",
-        "conversion": f"skl2onnx {tools.get('skl2onnx', '?')}, opset {report.opset}" if report.opset else "-",
-        "inputs": report.layout or "-",
-        "output": report.output or "-",
-        "notes": "; ".join(report.notes) or "-",
-        "tolerance": report.tolerance.describe() + " (labels exactly)",
-    }
+    lines = {"model": f"{report.source} (method {report.method})"}
+    if report.opset is not None:  # converted
+        lines["conversion"] = f"skl2onnx {tools.get('skl2onnx', '?')}, opset {report.opset}"
+        lines["inputs"] = report.layout or "-"
+        lines["output"] = report.output or "-"
+        lines["notes"] = "; ".join(report.notes) or "-"
+    lines["tolerance"] = report.tolerance.describe() + " (labels exactly)"
     equivalence = report.equivalence
     if equivalence is not None:
         verdict = "equivalent" if equivalence.equivalent else "NOT equivalent"
