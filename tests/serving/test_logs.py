@@ -6,13 +6,14 @@ import io
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from modelport.serving import context, logs
-from modelport.serving.logs import JSONFormatter, LoggingStream, redact
+from modelport.serving.logs import BufferedStreamHandler, JSONFormatter, LoggingStream, redact
 
 
 def record(message: str, *args: Any, **extra: Any) -> logging.LogRecord:
@@ -124,13 +125,70 @@ def test_configure_logs_json_and_captures_prints(monkeypatch: pytest.MonkeyPatch
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", list(root.handlers))
     monkeypatch.setattr(sys, "stdout", io.StringIO())
+    for flag in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):  # configure turns them off
+        monkeypatch.setattr(logging, flag, getattr(logging, flag))
     level = root.level
     try:
         logs.configure(logging.DEBUG)
 
         (handler,) = root.handlers
+        assert isinstance(handler, BufferedStreamHandler)
         assert isinstance(handler.formatter, JSONFormatter)
         assert root.level == logging.DEBUG
         assert isinstance(sys.stdout, LoggingStream)
+        assert logging._srcfile is None and not logging.logThreads
     finally:
         root.setLevel(level)
+        root.handlers[0].close()
+
+
+def _buffered(**options: Any) -> tuple[BufferedStreamHandler, io.StringIO, logging.Logger]:
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, **options)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger(f"modelport.test.buffered.{id(handler)}")
+    logger.handlers, logger.propagate = [handler], False
+    logger.setLevel(logging.INFO)
+    return handler, stream, logger
+
+
+def test_buffered_lines_are_written_together_and_warnings_at_once() -> None:
+    handler, stream, logger = _buffered(interval=60)
+    try:
+        logger.info("one")
+        logger.info("two")
+        assert stream.getvalue() == ""  # held in the buffer
+        logger.warning("three")
+        assert stream.getvalue() == "INFO one\nINFO two\nWARNING three\n"  # in order, with what was held
+        logger.info("four")
+        handler.flush()
+        assert stream.getvalue().endswith("WARNING three\nINFO four\n")
+    finally:
+        handler.close()
+
+
+def test_buffered_lines_are_written_within_the_interval_and_past_the_capacity() -> None:
+    handler, stream, logger = _buffered(interval=0.05)
+    try:
+        logger.info("soon")
+        deadline = time.monotonic() + 5
+        while not stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue() == "INFO soon\n"
+    finally:
+        handler.close()
+    handler, stream, logger = _buffered(interval=60, capacity=20)
+    try:
+        logger.info("0123456789")
+        assert stream.getvalue() == ""
+        logger.info("0123456789")  # 30 bytes held: over the capacity
+        assert stream.getvalue() == "INFO 0123456789\n" * 2
+    finally:
+        handler.close()
+
+
+def test_closing_writes_what_is_held() -> None:
+    handler, stream, logger = _buffered(interval=60)
+    logger.info("last words")
+    handler.close()
+    assert stream.getvalue() == "INFO last words\n"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import Token as VarToken
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from ..codecs.json import dumps
 from ..errors import InvalidInputError, NotFoundError
@@ -39,17 +40,19 @@ logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("modelport.access")
 
 Handler = Callable[[Request], Awaitable[Response]]
+Token = tuple[VarToken[str | None], VarToken[str | None], VarToken[int | None]]
 MAX_REQUEST_ID = 100
 
 
-def _request_ids(request: Request) -> tuple[str, list[tuple[str, str]]]:
-    """The request id (echoed or new) and the id headers of the reply, as Azure ML sends them."""
-    given = request.headers.get("x-request-id")
+def request_ids(header: Callable[[str], str | None]) -> tuple[str, list[tuple[str, str]]]:
+    """The request id (echoed or new) and the id headers of the reply, as Azure ML sends them; ``header`` looks a
+    request header up by its lower-case name."""
+    given = header("x-request-id")
     if given is not None and len(given) > MAX_REQUEST_ID:
         raise InvalidInputError(f"x-request-id must not exceed {MAX_REQUEST_ID} characters")
-    request_id = given or uuid.uuid4().hex
-    client_id = request.headers.get("x-ms-client-request-id")
-    legacy = request.headers.get("x-ms-request-id")
+    request_id = given or context.new_request_id()
+    client_id = header("x-ms-client-request-id")
+    legacy = header("x-ms-request-id")
     headers = [("x-request-id", request_id), ("x-ms-request-id", legacy or client_id or request_id)]
     if client_id or legacy:
         headers.append(("x-ms-client-request-id", client_id or legacy or ""))
@@ -64,43 +67,45 @@ class ScoringApp:
         self.settings = service.settings
         self.metrics = service.metrics
 
+    def begin(self) -> Token:
+        """Start handling a request: counted in progress, with a fresh request context."""
+        self.metrics.in_progress.inc()
+        return context.request_id.set(None), context.model_name.set(None), context.model_version.set(None)
+
+    def finish(self, token: Token, route: str, method: str, path: str, status: int, started: float) -> None:
+        """Done with a request: its metrics and its one structured access log line; the context is put back."""
+        self.metrics.in_progress.dec()
+        seconds = time.perf_counter() - started
+        model, version = context.model_name.get(), context.model_version.get()
+        self.metrics.observe(model or "", "" if version is None else str(version), route, status, seconds)
+        if access_logger.isEnabledFor(logging.INFO):
+            access_logger.info(
+                "%s %s %d",
+                method,
+                path,
+                status,
+                extra={"method": method, "path": path, "status": status, "duration_ms": round(seconds * 1000, 3)},
+            )
+        context.request_id.reset(token[0])
+        context.model_name.reset(token[1])
+        context.model_version.reset(token[2])
+
     def endpoint(self, route: str, handler: Handler) -> Handler:
         """Wrap a handler: request ids, errors as JSON, metrics and one structured access log line."""
 
         async def wrapped(request: Request) -> Response:
             started = time.perf_counter()
-            self.metrics.in_progress.inc()
-            request_token = context.request_id.set(None)
-            name_token, version_token = context.model_name.set(None), context.model_version.set(None)
+            token = self.begin()
             id_headers: list[tuple[str, str]] = []
             try:
-                request_id, id_headers = _request_ids(request)
+                request_id, id_headers = request_ids(request.headers.get)
                 context.request_id.set(request_id)
                 response = await handler(request)
             except Exception as exc:  # every failure becomes the one JSON error shape
                 response = error_response(exc)
-            finally:
-                self.metrics.in_progress.dec()
             for key, value in id_headers:
                 response.headers.append(key, value)
-            seconds = time.perf_counter() - started
-            model, version = context.model_name.get(), context.model_version.get()
-            self.metrics.observe(model or "", str(version or ""), route, response.status_code, seconds)
-            access_logger.info(
-                "%s %s %d",
-                request.method,
-                request.url.path,
-                response.status_code,
-                extra={
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 3),
-                },
-            )
-            context.request_id.reset(request_token)
-            context.model_name.reset(name_token)
-            context.model_version.reset(version_token)
+            self.finish(token, route, request.method, request.url.path, response.status_code, started)
             return response
 
         return wrapped
@@ -171,9 +176,12 @@ class ScoringApp:
         return Response(self.metrics.render(), media_type=CONTENT_TYPE)
 
 
-def create_scoring_app(service: InferenceService, *, load_on_startup: bool = False) -> Starlette:
+def create_scoring_app(service: InferenceService, *, load_on_startup: bool = False) -> ASGIApp:
     """The ASGI app serving ``service``. With ``load_on_startup`` the models load in the background after the app
-    starts (liveness answers at once, readiness once they are loaded); otherwise call ``service.load()`` first."""
+    starts (liveness answers at once, readiness once they are loaded); otherwise call ``service.load()`` first.
+    Score requests for no-code models take the hot path (``web.hot``); the rest are routed by Starlette."""
+    from .hot import HotPath
+
     app = ScoringApp(service)
     v2_routes = v2.V2Routes(service, app.settings)
 
@@ -223,4 +231,5 @@ def create_scoring_app(service: InferenceService, *, load_on_startup: bool = Fal
         # through the same wrapper as the routes: request ids, metrics and an access log line for these too
         return await app.endpoint("unmatched", answer)(request)
 
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
+    routed = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
+    return HotPath(app, routed)

@@ -11,6 +11,7 @@ replaced, unless workers keep dying (a crash loop), which stops the server.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -48,6 +49,7 @@ class WorkerSupervisor:
                 logger.exception("worker %d failed", number)
                 code = 1
             finally:
+                logging.shutdown()  # os._exit skips the exit handlers that would write out buffered log lines
                 os._exit(code)
         self.workers[pid] = number
         logger.info("started worker %d (pid %d)", number, pid)
@@ -63,6 +65,10 @@ class WorkerSupervisor:
     def run(self) -> int:
         """Run until stopped; return the exit code for the server (0, or 1 after a crash loop)."""
         previous = {s: signal.signal(s, self._stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        # what the parent holds now (the models loaded before the fork) goes to the collector's permanent generation:
+        # its collections would otherwise write to every object's header and unshare the pages the workers share
+        gc.collect()
+        gc.freeze()
         try:
             for number in range(self.count):
                 self._spawn(number)
