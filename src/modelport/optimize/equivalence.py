@@ -80,7 +80,7 @@ class Equivalence:
 
 def _sample_matrix(layout: InputLayout, sample_input: Any) -> np.ndarray | None:
     data = unwrap_data(sample_input)
-    if data is None:
+    if data is None or (isinstance(data, list | dict) and not data):
         return None
     try:
         if layout.kind == "columns":
@@ -96,9 +96,9 @@ def _sample_matrix(layout: InputLayout, sample_input: Any) -> np.ndarray | None:
             "models and text pipelines"
         ) from exc
     if matrix.ndim != 2 or matrix.shape[1] != layout.n_features:
+        width = matrix.shape[1] if matrix.ndim == 2 else matrix.size
         raise UnconvertibleError(
-            f"the registered sample input has rows of shape {matrix.shape[1:]}; the model takes {layout.n_features} "
-            "features"
+            f"the registered sample input has rows of {width} values; the model takes {layout.n_features} features"
         )
     return matrix
 
@@ -161,7 +161,7 @@ def generated_probe(
 
 def sample_probe(layout: InputLayout, sample_input: Any) -> Probe | None:
     data = unwrap_data(sample_input)
-    if data is None:
+    if data is None or (isinstance(data, list | dict) and not data):
         return None
     if layout.kind == "text":
         texts = data if isinstance(data, list) else [data]
