@@ -49,6 +49,21 @@ def serve(
         int | None, typer.Option(help="Worker processes sharing the port (default 1); crashed ones are replaced.")
     ] = None,
     timeout: Annotated[float | None, typer.Option(help="Scoring timeout in seconds (default 60).")] = None,
+    batching: Annotated[
+        bool | None,
+        typer.Option(
+            "--batching/--no-batching",
+            help="Score concurrent requests for a no-code model together (default on).",
+            show_default=False,
+        ),
+    ] = None,
+    max_batch_size: Annotated[
+        int | None, typer.Option(help="Most rows scored in one batch (default 64; a model's own option wins).")
+    ] = None,
+    max_latency_ms: Annotated[
+        float | None,
+        typer.Option(help="How long a batch that is not full may wait for more requests (default 0: not at all)."),
+    ] = None,
     option: Annotated[
         list[str] | None, typer.Option("--option", "-o", help="Runtime option KEY=VALUE for every model.")
     ] = None,
@@ -60,7 +75,15 @@ def serve(
 
     overrides: dict[str, Any] = {
         k: v
-        for k, v in {"host": host, "port": port, "workers": workers, "scoring_timeout_s": timeout}.items()
+        for k, v in {
+            "host": host,
+            "port": port,
+            "workers": workers,
+            "scoring_timeout_s": timeout,
+            "batching": batching,
+            "max_batch_size": max_batch_size,
+            "max_latency_ms": max_latency_ms,
+        }.items()
         if v is not None
     }
     try:

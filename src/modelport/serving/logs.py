@@ -31,8 +31,13 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 }
 
 
+_ANY_SECRET = re.compile(r"(?i)authorization|bearer|api[_-]?key|token|password|secret|://")  # what the three find
+
+
 def redact(text: str) -> str:
     """Hide keys, tokens and passwords (in ``key=value`` forms and in URLs)."""
+    if _ANY_SECRET.search(text) is None:  # most lines: one scan instead of three substitutions
+        return text
     return _URL_PASSWORD.sub(r"\1***\3", _BEARER.sub(r"\1***", _SECRET.sub(r"\1\2***", text)))
 
 
