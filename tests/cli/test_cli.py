@@ -201,6 +201,10 @@ def test_envs_commands(cli: Run, tmp_path: Path) -> None:
         (["envs", "show", "nothing"], "no environment named 'nothing'"),
         (["models", "frobnicate"], "No such command"),
         (["models", "register"], "Missing argument"),
+        (
+            ["serve", "m", "--max-batch-size", "0"],
+            "invalid serving settings: max_batch_size: Input should be greater than or equal to 1",
+        ),
     ],
 )
 def test_user_errors_are_one_clear_line_and_exit_1(cli: Run, args: list[str], message: str) -> None:

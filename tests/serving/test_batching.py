@@ -253,3 +253,33 @@ def test_requests_past_max_waiting_are_refused_with_retry_after(ws: Workspace) -
     assert "5 requests are already waiting" in str(refused[0])
     assert [a.tolist() for a in answers if not isinstance(a, BaseException)] == [[2.0]] * 5
     assert service.waiting == 0
+
+
+def test_over_http_back_pressure_is_a_503_with_retry_after_and_a_slow_batch_a_504(ws: Workspace) -> None:
+    """The same limits through the scoring app (the hot path): the status codes and headers clients see."""
+    import httpx
+
+    from modelport.web import create_scoring_app
+
+    async def scenario(**settings: Any) -> list[httpx.Response]:
+        service = _service(ws, "slow", **settings)
+        transport = httpx.ASGITransport(app=create_scoring_app(service))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                return list(
+                    await asyncio.gather(*(client.post("/score", json={"data": [[float(i), 0.0]]}) for i in range(6)))
+                )
+        finally:
+            service.close()
+
+    busy = asyncio.run(scenario(max_waiting=2))
+    assert sorted(r.status_code for r in busy) == [200, 200, 503, 503, 503, 503]
+    refused = next(r for r in busy if r.status_code == 503)
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["code"] == "unavailable"
+    served = [r.json() for r in busy if r.status_code == 200]
+    assert all(len(answer) == 1 for answer in served)  # each its own row back
+
+    late = asyncio.run(scenario(scoring_timeout_s=0.01, inline_below_ms=0))
+    assert {r.status_code for r in late} == {504}
+    assert late[0].json()["code"] == "timeout"

@@ -192,3 +192,47 @@ def test_closing_writes_what_is_held() -> None:
     logger.info("last words")
     handler.close()
     assert stream.getvalue() == "INFO last words\n"
+
+
+@pytest.mark.usefixtures("in_request")
+def test_access_lines_written_straight_equal_the_lines_logging_writes() -> None:
+    """The access log's short way (straight to the server's own handler) and the long way (a logging record through
+    the same formatter) write the same JSON."""
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, interval=60)
+    handler.setFormatter(JSONFormatter())
+    logger = logging.getLogger("modelport.test.access")
+    logger.handlers, logger.propagate = [handler], False
+    logger.setLevel(logging.INFO)
+    access = logs.AccessLog(logger)
+    try:
+        assert access._direct() is handler
+        access.write("POST", "/score", 200, 0.0012345)
+        other = logging.NullHandler()
+        logger.addHandler(other)  # a second handler: lines must go through logging, to reach both
+        assert access._direct() is None
+        access.write("POST", "/score", 200, 0.0012345)
+        logger.removeHandler(other)
+        logger.setLevel(logging.WARNING)
+        access.write("GET", "/", 200, 0.1)  # below the logger's level: no line
+        handler.flush()
+    finally:
+        handler.close()
+    straight, through = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert straight.pop("time")[:10] == through.pop("time")[:10]
+    assert (
+        straight
+        == through
+        == {
+            "level": "INFO",
+            "logger": "modelport.test.access",
+            "message": "POST /score 200",
+            "request_id": "req-9",
+            "model": "clf",
+            "version": 3,
+            "method": "POST",
+            "path": "/score",
+            "status": 200,
+            "duration_ms": 1.234,
+        }
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from ..codecs.json import dumps, loads
 from ..errors import InvalidInputError
@@ -88,8 +89,9 @@ def serve(
     }
     try:
         settings = ServingSettings(**overrides)
-    except ValueError as exc:
-        raise InvalidInputError(f"invalid serving settings: {exc}") from exc
+    except ValidationError as exc:  # one line: which setting, and what it must be
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InvalidInputError(f"invalid serving settings: {problems}") from exc
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     logs.configure(logging.DEBUG if debug else logging.INFO)
     workspace = open_workspace(ctx)

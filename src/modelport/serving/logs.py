@@ -9,6 +9,8 @@ import os
 import re
 import sys
 import threading
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,11 +62,26 @@ class JSONFormatter(logging.Formatter):
         return f"{self._stamp}.{int((created - second) * 1000):03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
+        fields = vars(record)
+        extra = {key: fields[key] for key in fields.keys() - _STANDARD if not key.startswith("_")}
+        traceback = self.formatException(record.exc_info) if record.exc_info else None
+        return self.line(record.created, record.levelname, record.name, record.getMessage(), extra, traceback)
+
+    def line(
+        self,
+        created: float,
+        level: str,
+        name: str,
+        message: str,
+        extra: Mapping[str, Any],
+        traceback: str | None = None,
+    ) -> str:
+        """The JSON line of one log entry (``format`` of a record, or of an entry made without one)."""
         entry: dict[str, Any] = {
-            "time": self._time(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": redact(record.getMessage()),
+            "time": self._time(created),
+            "level": level,
+            "logger": name,
+            "message": redact(message),
         }
         for key, var in (
             ("request_id", context.request_id),
@@ -74,12 +91,9 @@ class JSONFormatter(logging.Formatter):
             value = var.get()
             if value is not None:
                 entry[key] = value
-        fields = vars(record)
-        for key in fields.keys() - _STANDARD:  # the ``extra`` ones
-            if not key.startswith("_"):
-                entry[key] = fields[key]
-        if record.exc_info:
-            entry["traceback"] = self.formatException(record.exc_info)
+        entry.update(extra)
+        if traceback is not None:
+            entry["traceback"] = traceback
         return orjson.dumps(entry, default=str).decode()
 
 
@@ -136,13 +150,21 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:  # called with the handler's lock held
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except Exception:
             self.handleError(record)
             return
-        self._lines.append(line)
-        self._size += len(line)
-        if record.levelno >= logging.WARNING or self._size >= self.capacity:
+        self._append(line, urgent=record.levelno >= logging.WARNING)
+
+    def write_line(self, line: str) -> None:
+        """Buffer a line already formatted (see ``AccessLog``)."""
+        with self.lock:  # type: ignore[union-attr]
+            self._append(line, urgent=False)
+
+    def _append(self, line: str, urgent: bool) -> None:
+        self._lines.append(line + self.terminator)
+        self._size += len(line) + 1
+        if urgent or self._size >= self.capacity:
             self._write()
 
     def _write(self) -> None:
@@ -162,6 +184,47 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._stopped.set()
         self.flush()
         super().close()
+
+
+class AccessLog:
+    """One line per request handled, on the ``modelport.access`` logger at INFO, with the method, path, status and
+    duration as fields. When its lines reach only the server's own handler (``configure``'s, unfiltered: the
+    default), the same JSON line is handed to that handler straight, without the logging machinery's record and
+    lookups (two thirds of a line's cost, a tenth of a small model's time per request); otherwise, through logging."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger("modelport.access")
+
+    def _direct(self) -> BufferedStreamHandler | None:
+        """The handler the lines reach when it is the only one and nothing filters on the way, else None."""
+        found: BufferedStreamHandler | None = None
+        logger: logging.Logger | None = self.logger
+        while logger is not None:
+            if logger.filters or logger.disabled:
+                return None
+            for handler in logger.handlers:
+                if (
+                    found is not None
+                    or not isinstance(handler, BufferedStreamHandler)
+                    or not isinstance(handler.formatter, JSONFormatter)
+                    or handler.filters
+                    or handler.level > logging.INFO
+                ):
+                    return None
+                found = handler
+            logger = logger.parent if logger.propagate else None
+        return found
+
+    def write(self, method: str, path: str, status: int, seconds: float) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        fields = {"method": method, "path": path, "status": status, "duration_ms": round(seconds * 1000, 3)}
+        handler = self._direct()
+        if handler is None:
+            self.logger.info("%s %s %d", method, path, status, extra=fields)
+            return
+        formatter: JSONFormatter = handler.formatter  # type: ignore[assignment]
+        handler.write_line(formatter.line(time.time(), "INFO", self.logger.name, f"{method} {path} {status}", fields))
 
 
 def configure(level: int = logging.INFO, capture_prints: bool = True) -> None:

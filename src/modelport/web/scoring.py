@@ -27,7 +27,7 @@ from ..codecs.json import dumps
 from ..errors import InvalidInputError, NotFoundError
 from ..runtimes.azureml_compat.contrib.services.aml_request import UploadedFile
 from ..runtimes.script import ScriptRuntime
-from ..serving import context, swagger
+from ..serving import context, logs, swagger
 from ..serving.azure import RawRequest, Reply, score_script
 from ..serving.metrics import CONTENT_TYPE
 from ..serving.payload import score_payload
@@ -66,6 +66,7 @@ class ScoringApp:
         self.service = service
         self.settings = service.settings
         self.metrics = service.metrics
+        self.access_log = logs.AccessLog(access_logger)
 
     def begin(self) -> Token:
         """Start handling a request: counted in progress, with a fresh request context."""
@@ -78,14 +79,7 @@ class ScoringApp:
         seconds = time.perf_counter() - started
         model, version = context.model_name.get(), context.model_version.get()
         self.metrics.observe(model or "", "" if version is None else str(version), route, status, seconds)
-        if access_logger.isEnabledFor(logging.INFO):
-            access_logger.info(
-                "%s %s %d",
-                method,
-                path,
-                status,
-                extra={"method": method, "path": path, "status": status, "duration_ms": round(seconds * 1000, 3)},
-            )
+        self.access_log.write(method, path, status, seconds)
         context.request_id.reset(token[0])
         context.model_name.reset(token[1])
         context.model_version.reset(token[2])
