@@ -4,6 +4,7 @@ request failing alone; timeouts and back-pressure; the per-model and per-server 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -283,3 +284,114 @@ def test_over_http_back_pressure_is_a_503_with_retry_after_and_a_slow_batch_a_50
     late = asyncio.run(scenario(scoring_timeout_s=0.01, inline_below_ms=0))
     assert {r.status_code for r in late} == {504}
     assert late[0].json()["code"] == "timeout"
+
+
+def _other_runtimes(ws: Workspace, rows: np.ndarray, classifier: Any) -> list[str]:
+    """LightGBM, XGBoost and ONNX (several outputs, a dict per request) versions of one problem, registered."""
+    import lightgbm as lgb
+    import xgboost as xgb
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    labels = (rows[:, 0] - rows[:, 2] > 0).astype(int)
+    params = {"objective": "binary", "num_leaves": 7, "verbose": -1, "num_threads": 1, "seed": 1}
+    ws.models.register("lgb", obj=lgb.train(params, lgb.Dataset(rows, labels), num_boost_round=5))
+    booster = xgb.train({"max_depth": 2, "nthread": 1}, xgb.DMatrix(rows, labels), num_boost_round=5)
+    ws.models.register("xgb", obj=booster)
+    onnx = convert_sklearn(
+        classifier, initial_types=[("input", FloatTensorType([None, 4]))], options={"zipmap": False}, target_opset=17
+    )
+    ws.models.register("onnx", obj=onnx)
+    return ["lgb", "xgb", "onnx"]
+
+
+def test_boosters_and_onnx_are_batched_with_each_request_getting_its_own_rows(
+    ws: Workspace, rows: np.ndarray, classifier: Any
+) -> None:
+    names = _other_runtimes(ws, rows, classifier)
+    service = _service(ws, *names)
+    sizes = [1, 3, 2, 5, 1, 4] * 5
+    bounds = np.cumsum([0, *sizes])
+    requests = [rows[start:end] for start, end in itertools.pairwise(bounds)]
+    try:
+        for name in names:
+            runtime = service.resolve(name).runtime
+            assert runtime.batchable
+            answers = asyncio.run(_gather(service, name, [{"data": r.tolist()} for r in requests]))
+            for request, answer in zip(requests, answers, strict=True):
+                alone = runtime.predict({"data": request.tolist()})
+                if isinstance(alone, dict):  # ONNX with two outputs: each output cut to the request's rows
+                    assert set(answer) == set(alone) == {"label", "probabilities"}
+                    for key in alone:
+                        np.testing.assert_allclose(answer[key], alone[key], rtol=1e-6)
+                else:
+                    np.testing.assert_allclose(answer, alone, rtol=1e-12)
+                    assert len(answer) == len(request)
+    finally:
+        service.close()
+    assert dict(_batch_sizes(service))[float("inf")] < len(requests)  # 90 requests in all, in far fewer calls
+
+
+def test_an_onnx_model_with_a_fixed_batch_of_one_is_not_batched(ws: Workspace, classifier: Any) -> None:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    onnx = convert_sklearn(
+        classifier, initial_types=[("input", FloatTensorType([1, 4]))], options={"zipmap": False}, target_opset=17
+    )
+    ws.models.register("onnx-one", obj=onnx)
+    service = _service(ws, "onnx-one")
+    try:
+        model = service.resolve("onnx-one")
+        assert not model.runtime.batchable and model.batcher is None
+        answers = asyncio.run(_gather(service, "onnx-one", [{"data": [[0.1, 0.2, 0.3, 0.4]]}] * 3))
+    finally:
+        service.close()
+    assert all(set(a) == {"label", "probabilities"} for a in answers)
+
+
+def test_concurrent_v2_infer_requests_are_batched_and_answered_each_with_its_rows(
+    ws: Workspace, classifier: Any, rows: np.ndarray
+) -> None:
+    import httpx
+
+    from modelport.web import create_scoring_app
+
+    sizes = [1, 4, 2, 7, 3] * 6
+    bounds = np.cumsum([0, *sizes])
+    requests = [rows[start:end] for start, end in itertools.pairwise(bounds)]
+
+    async def scenario(service: InferenceService) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=create_scoring_app(service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.post(
+                            "/v2/models/clf/infer",
+                            json={
+                                "id": f"r{i}",
+                                "inputs": [
+                                    {"name": "input", "shape": list(r.shape), "datatype": "FP64", "data": r.tolist()}
+                                ],
+                            },
+                        )
+                        for i, r in enumerate(requests)
+                    )
+                )
+            )
+
+    service = _service(ws, "clf")
+    try:
+        answers = asyncio.run(scenario(service))
+    finally:
+        service.close()
+    for i, (request, response) in enumerate(zip(requests, answers, strict=True)):
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["id"] == f"r{i}"
+        (output,) = body["outputs"]
+        assert output["shape"] == [len(request), 2]
+        expected = classifier.predict_proba(request).ravel()
+        np.testing.assert_allclose(output["data"], expected, rtol=1e-15, atol=1e-15)
+    assert dict(_batch_sizes(service))[float("inf")] < len(requests)
