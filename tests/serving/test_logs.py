@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -236,3 +237,22 @@ def test_access_lines_written_straight_equal_the_lines_logging_writes() -> None:
             "duration_ms": 1.234,
         }
     )
+
+
+def test_lines_held_at_a_fork_are_written_once_by_the_parent_not_again_by_the_child(tmp_path: Any) -> None:
+    path = tmp_path / "log.txt"
+    with open(path, "w") as stream:
+        handler, _, logger = _buffered(interval=60)
+        handler.setStream(stream)
+        try:
+            logger.info("before the fork")
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child
+                logger.info("in the child")
+                handler.flush()
+                os._exit(0)
+            os.waitpid(pid, 0)
+            handler.flush()
+        finally:
+            handler.close()
+    assert path.read_text().splitlines() == ["INFO before the fork", "INFO in the child"]

@@ -141,3 +141,14 @@ def test_request_ids_are_uuid4_shaped_distinct_and_new_in_each_forked_worker() -
     os.close(write)
     assert child[:16] != made[0][:16]  # the child drew bits of its own
     assert uuid.UUID(child).version == 4
+
+
+def test_a_model_unloaded_at_shutdown_is_answered_by_starlette_with_a_503(models: Workspace) -> None:
+    service = InferenceService(models, ["clf:1"], ServingSettings())
+    service.load()
+    app = create_scoring_app(service)
+    assert _call(app, "/score", [b'{"data": [[0.1, 0.2, 0.3]]}'], [])[0] == 200
+    service.close()  # what a stopping server does once in-flight requests are done
+    status, body, _ = _call(app, "/score", [b'{"data": [[0.1, 0.2, 0.3]]}'], [])
+    assert status == 503
+    assert json.loads(body)["code"] == "unavailable"

@@ -135,12 +135,14 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._size = 0
         self._stopped = threading.Event()
         self._start_flusher()
-        os.register_at_fork(after_in_child=self._after_fork)
+        # what is held is written before a fork, or each worker would write its copy of it too
+        os.register_at_fork(before=self.flush, after_in_child=self._after_fork)
 
     def _start_flusher(self) -> None:
         threading.Thread(target=self._flush_periodically, name="modelport-log-flush", daemon=True).start()
 
     def _after_fork(self) -> None:  # threads do not survive a fork: each worker needs a flusher of its own
+        self._lines, self._size = [], 0
         if not self._stopped.is_set():
             self._start_flusher()
 

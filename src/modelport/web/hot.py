@@ -59,7 +59,7 @@ class HotPath:
         if scope["type"] == "http" and scope["method"] == "POST":
             routes = self._routes if self._routes is not None else self._table()
             model = routes.get(scope["path"]) if routes is not None else None
-            if model is not None:
+            if model is not None and model.runtime.ready:  # else Starlette's route answers (503 when unloaded)
                 await self._score(model, scope, receive, send)
                 return
         await self.fallback(scope, receive, send)
