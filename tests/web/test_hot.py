@@ -152,3 +152,23 @@ def test_a_model_unloaded_at_shutdown_is_answered_by_starlette_with_a_503(models
     status, body, _ = _call(app, "/score", [b'{"data": [[0.1, 0.2, 0.3]]}'], [])
     assert status == 503
     assert json.loads(body)["code"] == "unavailable"
+
+
+def test_a_cancelled_request_is_no_longer_counted_in_progress(models: Workspace) -> None:
+    service = InferenceService(models, ["clf:1"], ServingSettings())
+    service.load()
+    try:
+        app = create_scoring_app(service)
+
+        async def receive() -> dict[str, Any]:
+            raise asyncio.CancelledError  # the server gave up on the request while its body was read
+
+        async def send(message: dict[str, Any]) -> None:
+            raise AssertionError("nothing is sent for a cancelled request")
+
+        scope = {"type": "http", "method": "POST", "path": "/score", "headers": [], "query_string": b""}
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(app(scope, receive, send))
+        assert service.metrics.in_progress._value.get() == 0
+    finally:
+        service.close()

@@ -67,6 +67,18 @@ class HotPath:
     async def _score(self, model: ServedModel, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         token = self.app.begin()
+        try:
+            status, payload, headers = await self._reply(model, scope, receive, started)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+            self.app.record("score", "POST", scope["path"], status, started)
+        finally:
+            self.app.end(token)
+
+    async def _reply(
+        self, model: ServedModel, scope: Scope, receive: Receive, started: float
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """(status, body, headers) of the answer to one score request."""
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         id_headers: list[tuple[str, str]] = []
         try:
@@ -86,9 +98,7 @@ class HotPath:
             response_headers = [(k, v) for k, v in response.raw_headers if k != b"content-length"]
         response_headers.append((b"content-length", str(len(payload)).encode("latin-1")))
         response_headers.extend((key.encode("latin-1"), value.encode("latin-1")) for key, value in id_headers)
-        await send({"type": "http.response.start", "status": status, "headers": response_headers})
-        await send({"type": "http.response.body", "body": payload})
-        self.app.finish(token, "score", "POST", scope["path"], status, started)
+        return status, payload, response_headers
 
     async def _body(self, length: str | None, receive: Receive) -> bytes:
         """The request body, refused with 413 past the limit (before reading when the size is given)."""

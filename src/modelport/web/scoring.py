@@ -73,13 +73,16 @@ class ScoringApp:
         self.metrics.in_progress.inc()
         return context.request_id.set(None), context.model_name.set(None), context.model_version.set(None)
 
-    def finish(self, token: Token, route: str, method: str, path: str, status: int, started: float) -> None:
-        """Done with a request: its metrics and its one structured access log line; the context is put back."""
-        self.metrics.in_progress.dec()
+    def record(self, route: str, method: str, path: str, status: int, started: float) -> None:
+        """A request answered: its metrics and its one structured access log line (read while its context holds)."""
         seconds = time.perf_counter() - started
         model, version = context.model_name.get(), context.model_version.get()
         self.metrics.observe(model or "", "" if version is None else str(version), route, status, seconds)
         self.access_log.write(method, path, status, seconds)
+
+    def end(self, token: Token) -> None:
+        """Done with a request however it ended (a cancelled one too): no longer in progress, context put back."""
+        self.metrics.in_progress.dec()
         context.request_id.reset(token[0])
         context.model_name.reset(token[1])
         context.model_version.reset(token[2])
@@ -90,17 +93,20 @@ class ScoringApp:
         async def wrapped(request: Request) -> Response:
             started = time.perf_counter()
             token = self.begin()
-            id_headers: list[tuple[str, str]] = []
             try:
-                request_id, id_headers = request_ids(request.headers.get)
-                context.request_id.set(request_id)
-                response = await handler(request)
-            except Exception as exc:  # every failure becomes the one JSON error shape
-                response = error_response(exc)
-            for key, value in id_headers:
-                response.headers.append(key, value)
-            self.finish(token, route, request.method, request.url.path, response.status_code, started)
-            return response
+                id_headers: list[tuple[str, str]] = []
+                try:
+                    request_id, id_headers = request_ids(request.headers.get)
+                    context.request_id.set(request_id)
+                    response = await handler(request)
+                except Exception as exc:  # every failure becomes the one JSON error shape
+                    response = error_response(exc)
+                for key, value in id_headers:
+                    response.headers.append(key, value)
+                self.record(route, request.method, request.url.path, response.status_code, started)
+                return response
+            finally:
+                self.end(token)
 
         return wrapped
 
