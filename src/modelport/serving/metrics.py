@@ -1,12 +1,21 @@
 """Prometheus metrics of one scoring service, in a registry of its own (so several apps in one process, as in
-tests, do not collide). Names follow what peers use: ``*_requests_total``, ``*_request_duration_seconds``..."""
+tests, do not collide). Names follow what peers use: ``*_requests_total``, ``*_request_duration_seconds``...
+
+With several worker processes, each worker keeps its values in files of a folder they share (prometheus_client's
+multiprocess mode, switched on in each worker by ``use_multiprocess`` before its metrics are made), and ``/metrics``,
+whichever worker answers it, adds up all of them: counts and histograms summed over the workers (those that died
+included), requests in progress summed over the live ones, readiness the lowest of the live ones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 # Latency buckets from 0.5 ms to 30 s: scoring spans sub-millisecond tabular models to slow scripts.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -15,8 +24,21 @@ QUEUE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
+def use_multiprocess(directory: str) -> None:
+    """Keep this process's metric values in files under ``directory`` from now on: call it in each worker process,
+    after the fork and before any of its metrics are made."""
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # where prometheus_client's file values look
+    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+
+
+def worker_gone(directory: str, pid: int) -> None:
+    """A worker has exited: its live gauges (in progress, ready) no longer count; its counts still do."""
+    mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+
+
 class ServiceMetrics:
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "modelport_requests",
@@ -32,15 +54,24 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.in_progress = Gauge(
-            "modelport_requests_in_progress", "Requests being handled now.", registry=self.registry
+            "modelport_requests_in_progress",
+            "Requests being handled now.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.load_seconds = Gauge(
             "modelport_model_load_seconds",
             "Time it took to load each model version (init() included).",
             ["model", "version"],
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
-        self.ready = Gauge("modelport_ready", "1 once every model is loaded, else 0.", registry=self.registry)
+        self.ready = Gauge(
+            "modelport_ready",
+            "1 once every model is loaded, else 0.",
+            registry=self.registry,
+            multiprocess_mode="livemin",
+        )
         self.batch_rows = Histogram(
             "modelport_batch_size",
             "Rows scored together in one call to the model, by model and version.",
@@ -79,5 +110,15 @@ class ServiceMetrics:
 
         return observe
 
+    def loaded(self, ready: bool, models: Sequence[Any]) -> None:
+        """Readiness, and each served model's load time (``ServedModel``s)."""
+        self.ready.set(1 if ready else 0)
+        for model in models:
+            self.load_seconds.labels(model.name, str(model.version)).set(model.load_seconds)
+
     def render(self) -> bytes:
-        return bytes(generate_latest(self.registry))
+        if self.multiprocess_dir is None:
+            return bytes(generate_latest(self.registry))
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return bytes(generate_latest(combined))

@@ -139,6 +139,14 @@ class InferenceService:
         observe = self.metrics.batch_observer(runtime.context.name, str(runtime.context.version))
         return Batcher(runtime, policy, self._executor, observe)
 
+    def use_metrics(self, metrics: ServiceMetrics) -> None:
+        """Record into ``metrics`` from now on (a worker of a pre-fork server switches to the shared ones)."""
+        self.metrics = metrics
+        for model in self.models:
+            if model.batcher is not None:
+                model.batcher.observe = metrics.batch_observer(model.name, str(model.version))
+        metrics.loaded(self.ready, self.models)
+
     @property
     def ready(self) -> bool:
         return self._loaded.is_set() and self.load_error is None and all(m.ready for m in self.models)

@@ -170,9 +170,7 @@ class ScoringApp:
         return JSONResponse({"status": "ready", "models": [m.record.ref for m in self.service.models]})
 
     async def metrics_page(self, request: Request) -> Response:
-        self.metrics.ready.set(1 if self.service.ready else 0)
-        for model in self.service.models:
-            self.metrics.load_seconds.labels(model.name, str(model.version)).set(model.load_seconds)
+        self.metrics.loaded(self.service.ready, self.service.models)
         return Response(self.metrics.render(), media_type=CONTENT_TYPE)
 
 

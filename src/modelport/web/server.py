@@ -9,10 +9,13 @@ http://127.0.0.1:40111
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,6 +25,7 @@ import uvicorn
 from ..errors import InvalidInputError, UnavailableError
 from ..registry import Workspace
 from ..serving import InferenceService, ServingSettings
+from ..serving.metrics import ServiceMetrics, use_multiprocess, worker_gone
 from .scoring import create_scoring_app
 from .workers import FORK_SAFE, WorkerSupervisor
 
@@ -71,6 +75,7 @@ class ScoringServer:
         self.url = f"http://{f'[{host_bound}]' if ':' in host_bound else host_bound}:{port_bound}"
         self._server = self._uvicorn(self.service)
         self._thread: threading.Thread | None = None
+        self._metrics_dir: str | None = None
 
     @staticmethod
     def _uvicorn(service: InferenceService) -> uvicorn.Server:
@@ -102,17 +107,27 @@ class ScoringServer:
                 return 0
             if not self.preloaded:
                 self.service.close()  # each worker loads its own copy after the fork
-            return WorkerSupervisor(self.settings.workers, self._serve_worker).run()
+            self._metrics_dir = tempfile.mkdtemp(prefix="modelport-metrics-")  # the workers' metrics, added up
+            supervisor = WorkerSupervisor(
+                self.settings.workers,
+                partial(self._serve_worker, self._metrics_dir),
+                on_exit=partial(worker_gone, self._metrics_dir),
+            )
+            return supervisor.run()
         finally:
             self.close()
+            if self._metrics_dir is not None:
+                shutil.rmtree(self._metrics_dir, ignore_errors=True)
 
-    def _serve_worker(self, number: int) -> None:
+    def _serve_worker(self, metrics_dir: str, number: int) -> None:
         """The body of one worker process, after the fork."""
         self.workspace.engine.dispose(close=False)  # the parent's database connections are not ours to use
+        use_multiprocess(metrics_dir)
         service = self.service
         if not self.preloaded:
             service = InferenceService(self.workspace, self.service.refs, self.settings, **self._service_args)
             service.load()
+        service.use_metrics(ServiceMetrics(metrics_dir))
         self._uvicorn(service).run(sockets=[self.socket])
 
     def start(self) -> ScoringServer:

@@ -30,9 +30,12 @@ class WorkerSupervisor:
     """Forks ``count`` workers, each running ``serve_in_child`` (which must not return until the worker stops),
     and keeps that many running until told to stop."""
 
-    def __init__(self, count: int, serve_in_child: Callable[[int], None]) -> None:
+    def __init__(
+        self, count: int, serve_in_child: Callable[[int], None], on_exit: Callable[[int], None] | None = None
+    ) -> None:
         self.count = count
         self.serve_in_child = serve_in_child
+        self.on_exit = on_exit  # called with the pid of each worker that has exited
         self.workers: dict[int, int] = {}  # pid -> worker number
         self.stopping = False
         self.crashes: list[float] = []
@@ -80,6 +83,8 @@ class WorkerSupervisor:
                 except InterruptedError:
                     continue
                 number = self.workers.pop(pid, -1)
+                if self.on_exit is not None:
+                    self.on_exit(pid)
                 if self.stopping or number < 0:
                     continue
                 code = os.waitstatus_to_exitcode(status)
