@@ -237,3 +237,39 @@ def test_access_logs_are_json_lines_with_the_request_id(
     assert entry is not None
     assert entry["model"] == "clf" and entry["version"] == 1 and entry["status"] == 200
     assert entry["method"] == "POST" and entry["path"] == "/models/clf/score" and entry["duration_ms"] > 0
+
+
+def test_batching_flags_of_serve(tmp_path: Path) -> None:
+    """``--no-batching`` scores each request on its own; ``--max-batch-size`` bounds the rows of one call."""
+    x = np.random.default_rng(2).random((30, 2))
+    with Workspace(tmp_path / "ws") as ws:
+        ws.models.register("m", obj=LogisticRegression().fit(x, (x[:, 0] > 0.5).astype(int)))
+
+    def batch_calls(*flags: str) -> dict[float, float]:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        process, url = start_server(tmp_path / "ws", "m", *flags)
+        try:
+
+            def one(i: int) -> None:
+                assert httpx.post(f"{url}/score", json={"data": x[i : i + 3].tolist()}, timeout=30).status_code == 200
+
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            text = httpx.get(f"{url}/metrics").text
+        finally:
+            assert stop(process) in STOPPED
+        buckets: dict[float, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "modelport_batch_size_bucket":
+                    buckets[float(sample.labels["le"])] = sample.value
+        return buckets
+
+    assert batch_calls("--no-batching") == {}  # no batcher: nothing observed
+    bounded = batch_calls("--max-batch-size", "4")
+    assert bounded[float("inf")] == 12  # 3 rows a request, at most 4 rows a call: one request a call
+    assert bounded[4.0] == bounded[float("inf")]
