@@ -150,3 +150,21 @@ def test_report_to_dict_is_json(sqlite_workspace: Workspace, tabular: tuple[Any,
     assert data["outcome"] == "dry-run"
     assert set(data["timing"]) >= {"original_one_row_us", "onnx_one_row_us", "speedup_one_row", "speedup_batch"}
     assert data["equivalence"]["max_abs_diff"] is None  # labels: compared exactly, no difference to speak of
+
+
+def test_the_original_serving_options_carry_over_and_its_sklearn_ones_do_not(
+    sqlite_workspace: Workspace, tabular: tuple[Any, list[list[float]]]
+) -> None:
+    model, rows = tabular
+    sqlite_workspace.models.register(
+        "batched",
+        obj=model,
+        sample_input={"data": rows},
+        runtime_options={"method": "predict_proba", "max_batch_size": 16, "max_latency_ms": 2.0},
+    )
+    report = run(sqlite_workspace, "batched")
+
+    assert report.outcome == "registered"
+    new = sqlite_workspace.models.get("batched:2")
+    assert new.runtime_options == {"max_batch_size": 16, "max_latency_ms": 2.0, "outputs": ["probabilities"]}
+    assert sqlite_workspace.models.load("batched:2").serving_options == {"max_batch_size": 16, "max_latency_ms": 2.0}

@@ -16,6 +16,7 @@ from ..codecs.signature import Signature
 from ..errors import InvalidInputError
 from ..registry import ModelVersion, Workspace
 from ..runtimes import ModelContext, Runtime, create_runtime
+from ..runtimes.base import SERVING_OPTIONS
 from .benchmark import BATCH_ROWS, REPEAT, Timing, benchmark
 from .convert import Conversion, UnconvertibleError, convert, squeeze_output
 from .equivalence import GENERATED_ROWS, SPREAD, Probe, Tolerance, compare, first_rows, generated_probe, sample_probe
@@ -234,7 +235,9 @@ def _register(
         "speedup": f"{timing.speedup_one:.2f}",
         "tolerance": report.tolerance.describe(),
     }
-    options: dict[str, Any] = dict(conversion.runtime_options)
+    # how the original is batched when served (its serving options) carries over; its sklearn options do not
+    options: dict[str, Any] = {k: v for k, v in version.runtime_options.items() if k in SERVING_OPTIONS}
+    options.update(conversion.runtime_options)
     if threads is not None:
         options["threads"] = threads
     description = f"ONNX version of {version.ref} (modelport optimize)"
