@@ -273,3 +273,29 @@ def test_batching_flags_of_serve(tmp_path: Path) -> None:
     bounded = batch_calls("--max-batch-size", "4")
     assert bounded[float("inf")] == 12  # 3 rows a request, at most 4 rows a call: one request a call
     assert bounded[4.0] == bounded[float("inf")]
+
+
+def test_concurrent_requests_through_the_socket_each_get_their_own_answer(
+    served: tuple[str, LogisticRegression, np.ndarray, Path],
+) -> None:
+    """Many clients at once, each with rows of its own, through uvicorn, the hot path and the batcher: every answer is
+    what the model says for exactly that request's rows."""
+    url, model, x, _ = served
+    sizes = [1 + i % 4 for i in range(64)]
+    requests = [x[i % 70 : i % 70 + size] for i, size in enumerate(sizes)]
+    answers: list[object] = [None] * len(requests)
+
+    def client(i: int) -> None:
+        with httpx.Client(timeout=30) as http:
+            for _ in range(3):  # three rounds on one connection each, so that requests overlap
+                answers[i] = http.post(f"{url}/models/clf/score", json={"data": requests[i].tolist()}).json()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for request, answer in zip(requests, answers, strict=True):
+        assert answer == model.predict(request).tolist()
+    page = httpx.get(f"{url}/metrics").text
+    assert "modelport_batch_size_bucket" in page
