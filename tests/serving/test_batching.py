@@ -149,15 +149,12 @@ def test_a_model_gaining_from_batches_is_called_once_per_batch(ws: Workspace) ->
     service = _service(ws, "slow")
     payloads = [{"data": [[float(i), 0.0]]} for i in range(20)]
     try:
-        started = time.perf_counter()
         answers = asyncio.run(_gather(service, "slow", payloads))
-        seconds = time.perf_counter() - started
     finally:
         service.close()
     assert [a.tolist() for a in answers] == [[2.0 * i] for i in range(20)]
     calls = dict(_batch_sizes(service))[float("inf")]
-    assert calls <= 3  # the first request alone, then the rest together (not 20 calls of 50 ms)
-    assert seconds < 20 * 0.05
+    assert calls <= 3  # all together, or the first alone and then the rest (not 20 calls of 50 ms)
 
 
 def test_a_model_answering_one_value_for_a_batch_is_no_longer_batched(ws: Workspace) -> None:
