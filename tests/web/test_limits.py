@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,6 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from modelport import Workspace
@@ -35,7 +35,7 @@ SLEEPY = """
 """
 
 
-def client_of(app: Starlette) -> httpx.AsyncClient:
+def client_of(app: Any) -> httpx.AsyncClient:
     """An async client of ``app`` (in-process, no lifespan): for requests that must be in flight together."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
@@ -117,3 +117,60 @@ def test_requests_past_max_waiting_are_refused_with_retry_after(models: Workspac
     assert error_of(refused, 503) == "the server is busy: 1 requests are already waiting; retry shortly"
     assert refused.headers["retry-after"] == "1"
     assert after.status_code == 200  # the slot is free again
+
+
+RAW_FILES = """
+    from azureml.contrib.services.aml_request import rawhttp
+
+
+    def init():
+        pass
+
+
+    @rawhttp
+    def run(request):
+        return {name: f.read().decode() for name, f in request.files.items()}
+"""
+
+
+def test_chunked_bodies_to_starlette_routes_are_counted_as_they_arrive(
+    models: Workspace, scripts: Path, rows: np.ndarray
+) -> None:
+    """V2 infer and script routes (routed by Starlette, not the hot path) refuse a chunked body once it passes the
+    limit, without reading the rest; one within the limit, multipart included, is read as before."""
+    register_script(models, "files", scripts, RAW_FILES)
+    service = InferenceService(models, ["clf", "sleepy", "files"], ServingSettings(max_body_bytes=300))
+    service.load()
+    sent = 0
+
+    async def chunks(body: bytes, size: int = 40) -> AsyncIterator[bytes]:
+        nonlocal sent
+        for start in range(0, len(body), size):
+            sent += 1
+            yield body[start : start + size]
+
+    infer = {"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP64", "data": rows[0].tolist()}]}
+    small = json.dumps(infer).encode()
+    large = json.dumps({**infer, "padding": "x" * 2000}).encode()
+    boundary = "modelport-test"
+    form = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="note"; filename="n.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    ).encode()
+
+    async def post(path: str, body: bytes, content_type: str = "application/json") -> httpx.Response:
+        async with client_of(create_scoring_app(service)) as client:
+            return await client.post(path, content=chunks(body), headers={"content-type": content_type})
+
+    try:
+        assert asyncio.run(post("/v2/models/clf/infer", small)).status_code == 200
+        sent = 0
+        refused = asyncio.run(post("/v2/models/clf/infer", large))
+        assert error_of(refused, 413) == "the request body is over the limit of 300 bytes"
+        assert sent < len(large) // 40  # it stopped reading
+        assert error_of(asyncio.run(post("/models/sleepy/score", large)), 413).startswith("the request body is over")
+        uploaded = asyncio.run(post("/models/files/score", form, f"multipart/form-data; boundary={boundary}"))
+        assert uploaded.status_code == 200, uploaded.text
+        assert uploaded.json() == {"note": "hello"}
+    finally:
+        service.close()

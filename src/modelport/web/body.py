@@ -8,11 +8,23 @@ from ..errors import TooLargeError
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past ``limit`` bytes (checked before reading when the size is given)."""
+    """The request body, refused with 413 past ``limit`` bytes: before reading when the size is given, else as soon
+    as the chunks read add up to more."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise TooLargeError(f"the request body is {int(length)} bytes; the limit is {limit}")
-    body = await request.body()
-    if len(body) > limit:
-        raise TooLargeError(f"the request body is over the limit of {limit} bytes")
+    if length is not None:  # within the limit, as it says: read it whole
+        body = await request.body()
+        if len(body) > limit:  # it said less than it sent
+            raise TooLargeError(f"the request body is over the limit of {limit} bytes")
+        return body
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():  # chunked: counted as it arrives, refused once past the limit
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError(f"the request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # as Request.body() keeps it, so that request.form() can still read it
     return body
