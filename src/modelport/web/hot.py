@@ -13,11 +13,11 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ..errors import TooLargeError
 from ..runtimes.script import ScriptRuntime
 from ..serving import context
 from ..serving.payload import score_payload
 from ..serving.service import ServedModel
+from .body import check_declared, over_limit
 from .errors import error_response
 from .scoring import ScoringApp, request_ids
 
@@ -101,23 +101,23 @@ class HotPath:
         return status, payload, response_headers
 
     async def _body(self, length: str | None, receive: Receive) -> bytes:
-        """The request body, refused with 413 past the limit (before reading when the size is given)."""
+        """The request body, refused with 413 past the limit: before reading when the size is given, else as soon as
+        the chunks read add up to more (``body.read_body`` for Starlette's requests; this reads ASGI messages)."""
         limit = self.limit
-        if length is not None and length.isdigit() and int(length) > limit:
-            raise TooLargeError(f"the request body is {int(length)} bytes; the limit is {limit}")
+        check_declared(length, limit)
         message = await receive()
         body: bytes = message.get("body", b"")
-        if not message.get("more_body", False):
-            if len(body) > limit:
-                raise TooLargeError(f"the request body is over the limit of {limit} bytes")
+        size = len(body)
+        if not message.get("more_body", False):  # the usual case: the whole body in one message
+            if size > limit:
+                raise over_limit(limit)
             return body
         chunks = [body]
-        size = len(body)
         while message.get("more_body", False):
             message = await receive()
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise TooLargeError(f"the request body is over the limit of {limit} bytes")
+                raise over_limit(limit)
             chunks.append(chunk)
         return b"".join(chunks)
