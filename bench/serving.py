@@ -21,7 +21,8 @@ lower bound of the scaling, and its point is the memory: PSS and USS per worker 
 the fork.
 
 Needs ``wrk`` and ``taskset`` (Debian: apt-get install wrk util-linux). Prints a table with ratios to the bare
-lines and writes the raw results as JSON next to this file (results/serving-<date>.json).
+lines and writes the raw results as JSON next to this file (results/serving-<date>.json for a full run,
+results/serving-<date>-partial.json for a partial or shortened one; --out picks another place).
 """
 
 from __future__ import annotations
@@ -442,6 +443,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2", help="worker counts of the modelport --workers section")
     parser.add_argument("--install-only", action="store_true", help="build the peers' virtualenvs and stop")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where to write the raw results (default: results/serving-DATE.json for a full run at the default "
+        "durations, results/serving-DATE-partial.json otherwise, so that a quick run never replaces a full one)",
+    )
     args = parser.parse_args(argv)
     kinds = [s.strip() for s in args.servers.split(",") if s.strip()]
     unknown = sorted(set(kinds) - set(everything))
@@ -499,14 +506,21 @@ def main(argv: list[str] | None = None) -> int:
             for server in servers:
                 results += measure(server, name, fitted, row, scratch, args)
 
-    out = HERE / "results" / f"serving-{date.today().isoformat()}.json"
+    full = (
+        set(kinds) == set(everything)
+        and set(names) == {"tabular", "faq"}
+        and (args.duration, args.warmup, args.connections) == (15.0, 5.0, "1,32")
+    )
+    suffix = "" if full else "-partial"
+    out = args.out or HERE / "results" / f"serving-{date.today().isoformat()}{suffix}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=1))
         return 0
     print_table(results)
-    print(f"\nraw results: {out.relative_to(ROOT)}")
+    out = out.resolve()
+    print(f"\nraw results: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     return 0
 
 
