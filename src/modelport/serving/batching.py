@@ -115,12 +115,12 @@ class Batcher:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        batch = self._take()
+        batch, size = self._take()
         if not batch:
             self._again()
             return
         fast = self._seconds is not None and self._seconds * 1000 < self.policy.inline_below_ms
-        if fast and sum(item.rows for item in batch) <= self.policy.max_batch_size:
+        if fast and size <= self.policy.max_batch_size:
             self._deliver(batch, self._score(batch))
             self._again()
             return
@@ -136,9 +136,9 @@ class Batcher:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._dispatch)
 
-    def _take(self) -> list[_Item]:
-        """Up to ``max_batch_size`` rows from the head of the queue (at least one request, however large); requests
-        already given up on are dropped, and ones past their deadline fail with a timeout."""
+    def _take(self) -> tuple[list[_Item], int]:
+        """Up to ``max_batch_size`` rows from the head of the queue (at least one request, however large), and their
+        number; requests already given up on are dropped, and ones past their deadline fail with a timeout."""
         batch: list[_Item] = []
         size = 0
         now = time.perf_counter()
@@ -156,7 +156,7 @@ class Batcher:
                 continue
             batch.append(item)
             size += item.rows
-        return batch
+        return batch, size
 
     async def _score_on_thread(self, batch: list[_Item]) -> None:
         loop = asyncio.get_running_loop()

@@ -10,8 +10,8 @@ served) and ``/models/{name}[/versions/{version}]/score`` of each model that has
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..runtimes.script import ScriptRuntime
 from ..serving import context
@@ -20,12 +20,6 @@ from ..serving.service import ServedModel
 from .body import check_declared, over_limit
 from .errors import error_response
 from .scoring import ScoringApp, request_ids
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 EXEC_MS = "x-ms-run-fn-exec-ms"
 

@@ -9,7 +9,6 @@ http://127.0.0.1:40111
 
 from __future__ import annotations
 
-import shutil
 import socket
 import tempfile
 import threading
@@ -75,7 +74,6 @@ class ScoringServer:
         self.url = f"http://{f'[{host_bound}]' if ':' in host_bound else host_bound}:{port_bound}"
         self._server = self._uvicorn(self.service)
         self._thread: threading.Thread | None = None
-        self._metrics_dir: str | None = None
 
     @staticmethod
     def _uvicorn(service: InferenceService) -> uvicorn.Server:
@@ -107,17 +105,15 @@ class ScoringServer:
                 return 0
             if not self.preloaded:
                 self.service.close()  # each worker loads its own copy after the fork
-            self._metrics_dir = tempfile.mkdtemp(prefix="modelport-metrics-")  # the workers' metrics, added up
-            supervisor = WorkerSupervisor(
-                self.settings.workers,
-                partial(self._serve_worker, self._metrics_dir),
-                on_exit=partial(worker_gone, self._metrics_dir),
-            )
-            return supervisor.run()
+            with tempfile.TemporaryDirectory(prefix="modelport-metrics-") as metrics_dir:  # the workers', added up
+                supervisor = WorkerSupervisor(
+                    self.settings.workers,
+                    partial(self._serve_worker, metrics_dir),
+                    on_exit=partial(worker_gone, metrics_dir),
+                )
+                return supervisor.run()
         finally:
             self.close()
-            if self._metrics_dir is not None:
-                shutil.rmtree(self._metrics_dir, ignore_errors=True)
 
     def _serve_worker(self, metrics_dir: str, number: int) -> None:
         """The body of one worker process, after the fork."""
