@@ -166,7 +166,8 @@ class PipelineVersionRow(Base):
 
 class RunRow(Base):
     """One run of a pipeline version. ``status``: queued, running, completed, failed, canceled; ``owner`` is the
-    process executing it, ``cancel_requested`` what ``runs cancel`` sets for that process to see."""
+    process executing it, ``cancel_requested`` what ``runs cancel`` sets for that process to see; ``context`` holds
+    what the run was started with beyond its parameters (the folder relative paths are read from, retries' limits)."""
 
     __tablename__ = "pipeline_runs"
 
@@ -174,6 +175,7 @@ class RunRow(Base):
     pipeline_version_id: Mapped[int] = mapped_column(ForeignKey("pipeline_versions.id", ondelete="CASCADE"), index=True)
     experiment: Mapped[str] = mapped_column(String(200), default="")
     parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     engine: Mapped[str] = mapped_column(String(20))
     workers: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(20), index=True)

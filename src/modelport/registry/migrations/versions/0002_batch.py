@@ -54,6 +54,7 @@ def upgrade() -> None:
         ),
         sa.Column("experiment", sa.String(200), nullable=False),
         sa.Column("parameters", JSONType, nullable=False),
+        sa.Column("context", JSONType, nullable=False),
         sa.Column("engine", sa.String(20), nullable=False),
         sa.Column("workers", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(20), nullable=False),

@@ -1,0 +1,164 @@
+"""Batch data on any fsspec store: which files an input names, reading them, and writing outputs atomically.
+
+An input is a file, a folder (every CSV or Parquet file under it, hive partitions such as ``date=2026-12-02/`` read
+as columns) or a glob. A relative local path is read from the folder the run was started in. An output file is
+written under a temporary name and moved into place, so a reader never sees half of it and a retry overwrites it
+whole; on object stores, where an upload appears whole or not at all, it is uploaded in one piece.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import fsspec
+
+from ..errors import InvalidInputError, MissingDependencyError, NotFoundError
+
+EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def pandas() -> Any:
+    try:
+        import pandas
+    except ModuleNotFoundError as exc:
+        raise MissingDependencyError("pandas", "batch", "batch scoring") from exc
+    return pandas
+
+
+def absolute(url: str, base_dir: str | None) -> str:
+    """A local relative path made absolute against ``base_dir``; URLs with a protocol are left as they are."""
+    if "://" in url or base_dir is None or os.path.isabs(url):
+        return url
+    return os.path.normpath(os.path.join(base_dir, url))
+
+
+def resolve_files(url: str, fmt: str | None = None) -> tuple[list[str], str, str]:
+    """The files an input names, sorted, as (files, format, root). ``root`` is the folder partition values are read
+    below (hive ``key=value`` folders)."""
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except (ValueError, ImportError) as exc:
+        raise InvalidInputError(f"cannot open the input {url!r}: {exc}") from exc
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+    if any(c in path for c in "*?["):
+        files = sorted(p for p in fs.glob(path) if fs.isfile(p))
+        root = path.split("*")[0].rsplit("/", 1)[0]
+    elif fs.isdir(path):
+        files = sorted(p for p in fs.find(path) if not _hidden(p, path))
+        if fmt is None:
+            files = [p for p in files if _format_of(p) is not None]
+        root = path.rstrip("/")
+    elif fs.isfile(path):
+        files, root = [path], path.rsplit("/", 1)[0]
+    else:
+        raise NotFoundError(f"the input {url!r} does not exist")
+    if not files:
+        raise NotFoundError(f"the input {url!r} holds no CSV or Parquet files")
+    formats = {fmt or _format_of(p) for p in files}
+    if None in formats:
+        unknown = next(p for p in files if _format_of(p) is None)
+        raise InvalidInputError(
+            f"cannot tell the format of {unknown!r} from its name: name it .csv or .parquet, or set format: on the step"
+        )
+    if len(formats) > 1:
+        raise InvalidInputError(f"the input {url!r} mixes CSV and Parquet files: point it at one kind")
+    prefix = "" if protocol in ("file", "local") else f"{protocol}://"
+    return [prefix + p for p in files], formats.pop() or "csv", prefix + root
+
+
+def _hidden(path: str, root: str) -> bool:
+    relative = path[len(root.rstrip("/")) :].lstrip("/")
+    return any(part.startswith((".", "_")) for part in relative.split("/"))
+
+
+def _format_of(path: str) -> str | None:
+    return EXTENSIONS.get(os.path.splitext(path)[1].lower())
+
+
+def hive_values(path: str, root: str) -> dict[str, str]:
+    """``key=value`` folders between ``root`` and the file."""
+    relative = path[len(root.rstrip("/")) :].lstrip("/")
+    values = {}
+    for part in relative.split("/")[:-1]:
+        key, sep, value = part.partition("=")
+        if sep and key:
+            values[key] = value
+    return values
+
+
+def read_files(files: Sequence[str], fmt: str, root: str, columns: Sequence[str] | None = None) -> Any:
+    """The files as one DataFrame, in file order, with hive partition columns added from their folders."""
+    pd = pandas()
+    frames = []
+    for path in files:
+        frame = read_file(path, fmt)
+        for key, value in hive_values(path, root).items():
+            if key not in frame.columns:
+                frame[key] = value
+        frames.append(frame)
+    data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if columns is not None:
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            has = ", ".join(map(str, data.columns))
+            raise InvalidInputError(f"the input lacks column(s) {', '.join(map(repr, missing))}; it has: {has}")
+    return data
+
+
+def read_file(path: str, fmt: str) -> Any:
+    pd = pandas()
+    try:
+        with fsspec.open(path, "rb") as f:
+            if fmt == "csv":
+                return pd.read_csv(f)
+            return pd.read_parquet(f)
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"the input file {path!r} no longer exists") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
+        raise InvalidInputError(f"cannot read {path!r} as {fmt}: {exc}") from exc
+    except ImportError as exc:
+        raise MissingDependencyError("pyarrow", "batch", "reading Parquet") from exc
+
+
+def write_frame(frame: Any, url: str, fmt: str) -> int:
+    """Write a DataFrame atomically; return the bytes written."""
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        frame.to_csv(buffer, index=False)
+    else:
+        try:
+            frame.to_parquet(buffer, index=False)
+        except ImportError as exc:
+            raise MissingDependencyError("pyarrow", "batch", "writing Parquet") from exc
+    data = buffer.getvalue()
+    write_bytes(url, data)
+    return len(data)
+
+
+def write_bytes(url: str, data: bytes) -> None:
+    """Write a file whole or not at all: a temporary name and a rename on a local disk, one upload elsewhere."""
+    fs, path = fsspec.core.url_to_fs(url)
+    parent = path.rsplit("/", 1)[0]
+    fs.makedirs(parent, exist_ok=True)
+    local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+    if not local:
+        fs.pipe_file(path, data)
+        return
+    temporary = Path(parent) / f".{Path(path).name}.{uuid.uuid4().hex}.partial"
+    try:
+        with open(temporary, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def join(base: str, *parts: str) -> str:
+    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])

@@ -1,0 +1,204 @@
+"""Where tasks run: a pool of processes on this machine (``local``), or actors on a Ray cluster (``ray``).
+
+An engine takes ``TaskSpec``s and hands back futures of ``TaskResult``s; each of its workers keeps a ``ModelCache``,
+so a model is loaded once per worker. Nothing else differs between engines: both call ``tasks.execute``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from abc import ABC, abstractmethod
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from ..errors import InvalidInputError, MissingDependencyError, UnavailableError
+from .tasks import ModelCache, TaskResult, TaskSpec, execute
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+class Engine(ABC):
+    name: str
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise InvalidInputError(f"workers must be at least 1, not {workers}")
+        self.workers = workers or default_workers()
+
+    @abstractmethod
+    def submit(self, spec: TaskSpec) -> Future[TaskResult]:
+        """Start a task; the future's result is its outcome (a lost worker is a failed, retryable result)."""
+
+    @abstractmethod
+    def close(self, cancel: bool = False) -> None:
+        """Stop the workers; with ``cancel``, tasks not started yet are dropped."""
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def create_engine(name: str, workers: int | None = None, address: str | None = None) -> Engine:
+    if name == "local":
+        return LocalEngine(workers)
+    if name == "ray":
+        return RayEngine(workers, address=address)
+    raise InvalidInputError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")
+
+
+# -- local ------------------------------------------------------------------------------------------------------
+
+_cache: ModelCache | None = None
+
+
+def _init_worker() -> None:
+    global _cache
+    _cache = ModelCache()
+    # one thread per worker for BLAS and OpenMP: the pool is the parallelism
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+
+
+def _run_in_worker(spec: TaskSpec) -> TaskResult:
+    assert _cache is not None
+    return execute(spec, _cache)
+
+
+class LocalEngine(Engine):
+    """A process pool (spawned, not forked: the parent holds database connections and threads). A worker that dies
+    fails its task (retryable) and the pool is started again for the others."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        super().__init__(workers)
+        self._lock = threading.Lock()
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+        )
+
+    def submit(self, spec: TaskSpec) -> Future[TaskResult]:
+        outer: Future[TaskResult] = Future()
+        with self._lock:
+            try:
+                inner = self._pool.submit(_run_in_worker, spec)
+            except BrokenProcessPool:
+                self._pool = self._start()
+                inner = self._pool.submit(_run_in_worker, spec)
+            pool = self._pool
+        inner.add_done_callback(lambda f: self._settle(outer, f, spec, pool))
+        return outer
+
+    def _settle(
+        self, outer: Future[TaskResult], inner: Future[TaskResult], spec: TaskSpec, pool: ProcessPoolExecutor
+    ) -> None:
+        if inner.cancelled():
+            outer.set_result(TaskResult(spec.task_id, False, error="canceled before it started", retryable=False))
+            return
+        exc = inner.exception()
+        if exc is None:
+            outer.set_result(inner.result())
+            return
+        if isinstance(exc, BrokenProcessPool):
+            self.restart_if_broken(pool)
+            error = "the worker process running this task died (killed, or out of memory)"
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+        outer.set_result(TaskResult(spec.task_id, False, error=error, retryable=True))
+
+    def restart_if_broken(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if pool is self._pool:
+                logger.warning("a batch worker died; starting the pool again")
+                self._pool = self._start()
+
+    def close(self, cancel: bool = False) -> None:
+        with self._lock:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+# -- ray --------------------------------------------------------------------------------------------------------
+
+
+class RayEngine(Engine):
+    """Actors on a Ray cluster, each with its own model cache. ``address``: a cluster's address, ``auto`` for the
+    one this machine belongs to, or None to start a local Ray when none is running. The workspace's files and the
+    input data must be reachable from the cluster's nodes (on one machine they are)."""
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None, address: str | None = None) -> None:
+        super().__init__(workers)
+        try:
+            import ray
+        except ModuleNotFoundError as exc:
+            raise MissingDependencyError("ray", "ray", "the ray engine") from exc
+        self._ray: Any = ray
+        self._started_here = False
+        if not ray.is_initialized():
+            try:
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}},
+                )
+            except ConnectionError as exc:
+                raise UnavailableError(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
+            self._started_here = True
+        worker: Any = self._ray.remote(num_cpus=1)(_RayWorker)
+        self._actors: list[Any] = [worker.remote() for _ in range(self.workers)]
+        self._load = [0] * self.workers
+        self._lock = threading.Lock()
+
+    def submit(self, spec: TaskSpec) -> Future[TaskResult]:
+        with self._lock:
+            index = min(range(len(self._actors)), key=self._load.__getitem__)
+            self._load[index] += 1
+        ref = self._actors[index].run.remote(spec)
+        outer: Future[TaskResult] = Future()
+
+        def done(f: Future[Any]) -> None:
+            with self._lock:
+                self._load[index] -= 1
+            exc = f.exception()
+            if exc is None:
+                outer.set_result(f.result())
+            else:
+                outer.set_result(TaskResult(spec.task_id, False, error=f"{type(exc).__name__}: {exc}", retryable=True))
+
+        ref.future().add_done_callback(done)
+        return outer
+
+    def close(self, cancel: bool = False) -> None:
+        for actor in self._actors:
+            self._ray.kill(actor)
+        self._actors = []
+        if self._started_here:
+            self._ray.shutdown()
+
+
+class _RayWorker:
+    def __init__(self) -> None:
+        self.cache = ModelCache()
+
+    def run(self, spec: TaskSpec) -> TaskResult:
+        return execute(spec, self.cache)

@@ -1,0 +1,411 @@
+"""Executing a run: plan each step's tasks, send them to the engine, retry what fails, record everything.
+
+The process that executes a run claims it (``queued`` -> ``running``), so two executors never run it twice. Steps
+run in the file's order; a step starts once the steps it depends on completed, and is skipped when one of them
+failed. A score step's tasks are its partitions (one per value of its partition columns) or, unpartitioned, its
+input files; the models they name are resolved to exact versions and verified here, once, before any task starts.
+A task that fails with a fault (a lost worker, an I/O error) is tried again up to the step's ``retries``; one that
+fails on its data or model (a missing model, a missing column) fails at once, alone: the others' outputs stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import fsspec
+
+from ..errors import ConflictError, InvalidInputError, ModelportError
+from ..registry import Workspace
+from ..registry.tables import utcnow
+from . import datasets
+from .engines import Engine, create_engine
+from .pipeline import Pipeline, ScoreStep, ScriptStep, Step, dependencies
+from .records import Run
+from .runs import RunRegistry
+from .tasks import ModelBinding, ScoreSpec, ScriptSpec, TaskResult, TaskSpec
+
+logger = logging.getLogger(__name__)
+
+FLUSH_EVERY_S = 0.5
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a run has done so far in its current step."""
+
+    run_id: str
+    step: str
+    done: int
+    total: int
+    failed: int
+    rows: int
+    elapsed_s: float
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class _Planned:
+    key: str
+    row: dict[str, Any]  # what the task's record starts with
+    work: ScoreSpec | ScriptSpec | None  # None: failed while planning (``error``)
+    error: str | None = None
+
+
+def safe_name(text: str) -> str:
+    return _UNSAFE.sub("_", text).strip("_") or "_"
+
+
+class RunExecutor:
+    """Executes queued runs of a workspace. ``address`` is the Ray cluster's for runs on the ray engine."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        on_progress: ProgressCallback | None = None,
+        address: str | None = None,
+        poll_s: float = FLUSH_EVERY_S,
+    ) -> None:
+        self.workspace = workspace
+        self.runs = RunRegistry(workspace)
+        self.on_progress = on_progress
+        self.address = address
+        self.poll_s = poll_s
+
+    def execute(self, run_id: str) -> Run:
+        run = self.runs.get(run_id)
+        if not self.runs.claim(run.id):
+            raise ConflictError(f"run {run.id} is {self.runs.get(run.id).status}, not queued: nothing to execute")
+        try:
+            status, error = self._execute(self.runs.get(run.id))
+        except ModelportError as exc:
+            status, error = "failed", exc.message
+        except BaseException as exc:
+            self.runs.finish(run.id, "failed", f"internal error: {type(exc).__name__}: {exc}")
+            raise
+        self.runs.finish(run.id, status, error)
+        return self.runs.get(run.id)
+
+    # -- the run ------------------------------------------------------------------------------------------------
+
+    def _execute(self, run: Run) -> tuple[str, str | None]:
+        version = self.runs.pipelines.get(f"{run.pipeline}:{run.pipeline_version}")
+        context = self.runs.context(run.id)
+        cwd = context.get("cwd")
+        outputs = {s.name: self._output_dir(run, s, cwd) for s in version.pipeline.steps}
+        pipeline = version.pipeline.bind(run.parameters, outputs, run.id)
+        code_dir = self.runs.pipelines.materialize(version) if version.files else None
+        engine: Engine | None = None
+        step_ok: dict[str, bool] = {}
+        try:
+            for step in pipeline.order():
+                blocked = [d for d in sorted(dependencies(step)) if not step_ok.get(d, False)]
+                existing = [t for t in run.tasks if t.step == step.name]
+                if blocked:
+                    self._skip(run, step, existing, blocked)
+                    step_ok[step.name] = False
+                    continue
+                if existing and all(t.status == "completed" for t in existing):
+                    step_ok[step.name] = True
+                    continue
+                planned = self._plan(run, pipeline, step, outputs[step.name], cwd, code_dir, context)
+                if existing:  # a retry: only what did not complete, with the ids it already has
+                    ids = {t.key: t.id for t in existing}
+                    todo = {t.key for t in existing if t.status != "completed"}
+                    planned = [p for p in planned if p.key in todo]
+                    missing = todo - {p.key for p in planned}
+                    self.runs.update_tasks(
+                        [(ids[k], {"status": "failed", "error": "its data is no longer in the input"}) for k in missing]
+                    )
+                else:
+                    ids = self.runs.add_tasks(run.id, step.name, [p.row for p in planned])
+                if engine is None and any(p.work is not None for p in planned):
+                    engine = create_engine(run.engine, run.workers, address=self.address)
+                retries = int(context.get("retries", _int(step.retries, "retries", step.name, minimum=0)))
+                ok = self._run_tasks(run, step, planned, ids, engine, retries)
+                step_ok[step.name] = ok and not missing if existing else ok
+                if self.runs.cancel_requested(run.id):
+                    break
+        finally:
+            if engine is not None:
+                engine.close(cancel=True)
+        if self.runs.cancel_requested(run.id):
+            self._cancel_rest(run.id)
+            return "canceled", "canceled on request"
+        failed = [name for name, ok in step_ok.items() if not ok]
+        if failed:
+            tasks = self.runs.get(run.id).tasks
+            bad = [t for t in tasks if t.status == "failed"]
+            first = next((t for t in bad if t.error), None)
+            detail = f"; first error ({first.step}/{first.key}): {(first.error or '').splitlines()[0]}" if first else ""
+            return "failed", f"{len(bad)} of {len(tasks)} tasks failed in step(s) {', '.join(failed)}{detail}"
+        return "completed", None
+
+    def _output_dir(self, run: Run, step: Step, cwd: str | None) -> str:
+        if isinstance(step, ScoreStep) and step.output.url and "${" not in step.output.url:
+            return datasets.join(datasets.absolute(step.output.url, cwd), run.id, step.name)
+        return datasets.join(run.output_url, "outputs", step.name)
+
+    def _skip(self, run: Run, step: Step, existing: Sequence[Any], blocked: Sequence[str]) -> None:
+        reason = f"skipped: step(s) {', '.join(blocked)} did not complete"
+        if existing:
+            self.runs.update_tasks([(t.id, {"status": "skipped", "error": reason}) for t in existing])
+        else:
+            self.runs.add_tasks(run.id, step.name, [{"key": "-", "status": "skipped", "error": reason}])
+
+    def _cancel_rest(self, run_id: str) -> None:
+        tasks = self.runs.get(run_id).tasks
+        self.runs.update_tasks(
+            [(t.id, {"status": "canceled", "error": "canceled on request"}) for t in tasks if t.status == "pending"]
+        )
+
+    # -- planning -----------------------------------------------------------------------------------------------
+
+    def _plan(
+        self,
+        run: Run,
+        pipeline: Pipeline,
+        step: Step,
+        out_dir: str,
+        cwd: str | None,
+        code_dir: Path | None,
+        context: dict[str, Any],
+    ) -> list[_Planned]:
+        if isinstance(step, ScriptStep):
+            return [self._plan_script(run, step, out_dir, code_dir)]
+        return self._plan_score(run, step, out_dir, cwd, context)
+
+    def _plan_script(self, run: Run, step: ScriptStep, out_dir: str, code_dir: Path | None) -> _Planned:
+        assert code_dir is not None
+        folder = code_dir / (step.source_directory or ".")
+        fs, path = fsspec.core.url_to_fs(out_dir)
+        fs.makedirs(path, exist_ok=True)
+        timeout = None if step.timeout_s is None else float(step.timeout_s)
+        work = ScriptSpec(
+            script=str((folder / step.script).resolve()),
+            args=tuple(str(a) for a in step.args),
+            cwd=str(folder.resolve()),
+            env={
+                "MODELPORT_RUN_ID": run.id,
+                "MODELPORT_STEP": step.name,
+                "MODELPORT_OUTPUT": out_dir,
+                "MODELPORT_STORE_URL": self.workspace.store_url,
+            },
+            timeout_s=timeout,
+        )
+        return _Planned("script", {"key": "script", "output": out_dir}, work)
+
+    def _plan_score(
+        self, run: Run, step: ScoreStep, out_dir: str, cwd: str | None, context: dict[str, Any]
+    ) -> list[_Planned]:
+        mini_batch = _int(step.mini_batch_size, "mini_batch_size", step.name, minimum=1)
+        recorded = context.setdefault("steps", {}).get(step.name)
+        if recorded is None:
+            files, fmt, root = datasets.resolve_files(datasets.absolute(step.input, cwd), step.format)
+            context["steps"][step.name] = {"files": files, "format": fmt, "root": root}
+            self.runs.set_context(run.id, context)
+        else:
+            files, fmt, root = recorded["files"], recorded["format"], recorded["root"]
+        out_format = step.output.format or fmt
+        extension = "csv" if out_format == "csv" else "parquet"
+        partitions: list[tuple[str, dict[str, Any], Any, tuple[str, ...]]] = []
+        if step.partition_by:
+            needed = [*step.partition_by, *(step.features or ()), *(step.keep or ())]
+            data = datasets.read_files(files, fmt, root, columns=list(dict.fromkeys(needed)))
+            for values, frame in data.groupby(list(step.partition_by), sort=True, dropna=False):
+                values = values if isinstance(values, tuple) else (values,)
+                partition = {c: _plain(v) for c, v in zip(step.partition_by, values, strict=True)}
+                key = "/".join(f"{c}={v}" for c, v in partition.items())
+                partitions.append((key, partition, frame, ()))
+        else:
+            for path in files:
+                key = path[len(root) :].lstrip("/") if path.startswith(root) else path.rsplit("/", 1)[-1]
+                partitions.append((key, {}, None, (path,)))
+        if step.output.name and not step.partition_by and len(partitions) > 1:
+            raise InvalidInputError(
+                f"step {step.name!r}: output name {step.output.name!r} would name {len(partitions)} files the same; "
+                "leave it out (each input file's name is kept) or partition the step"
+            )
+        bindings = self._bind_models(step, {p[0]: step.model.format(**p[1]) for p in partitions})
+        planned = []
+        for key, partition, frame, inputs in partitions:
+            if step.output.name:
+                name = step.output.name.format(**{k: safe_name(str(v)) for k, v in partition.items()})
+            elif partition:
+                name = "-".join(safe_name(str(v)) for v in partition.values()) + f".{extension}"
+            else:
+                name = Path(key).with_suffix(f".{extension}").as_posix()
+            output = datasets.join(out_dir, name)
+            binding, error = bindings[key]
+            row = {
+                "key": key,
+                "partition": partition,
+                "inputs": list(inputs),
+                "model": binding.version.ref if binding else step.model.format(**partition),
+                "output": output,
+            }
+            if binding is None:
+                planned.append(_Planned(key, row, None, error))
+                continue
+            work = ScoreSpec(
+                model=binding,
+                features=step.features,
+                keep=step.keep,
+                prediction_column=step.prediction_column,
+                labels=step.labels,
+                mini_batch_size=mini_batch,
+                output_url=output,
+                output_format=out_format,
+                data=frame,
+                inputs=inputs or tuple(files),
+                input_format=fmt,
+                input_root=root,
+                partition=partition,
+            )
+            planned.append(_Planned(key, row, work))
+        return planned
+
+    def _bind_models(
+        self, step: ScoreStep, refs: Mapping[str, str]
+    ) -> dict[str, tuple[ModelBinding | None, str | None]]:
+        options = {} if step.method == "predict" else {"method": step.method}
+        resolved: dict[str, tuple[ModelBinding | None, str | None]] = {}
+        for ref in sorted(set(refs.values())):
+            try:
+                version = self.workspace.models.get(ref)
+                model_dir, code_dir = self.workspace.models.materialize(version)
+            except ModelportError as exc:
+                resolved[ref] = (None, exc.message)
+                continue
+            resolved[ref] = (
+                ModelBinding(version, str(model_dir), None if code_dir is None else str(code_dir), options),
+                None,
+            )
+        return {key: resolved[ref] for key, ref in refs.items()}
+
+    # -- running ------------------------------------------------------------------------------------------------
+
+    def _run_tasks(
+        self,
+        run: Run,
+        step: Step,
+        planned: Sequence[_Planned],
+        ids: Mapping[str, int],
+        engine: Engine | None,
+        retries: int,
+    ) -> bool:
+        started = time.monotonic()
+        changes: list[tuple[int, dict[str, Any]]] = []
+        logs: dict[int, str] = {}
+        attempts = {ids[p.key]: 0 for p in planned}
+        done = failed = rows = 0
+        total = len(planned)
+        queue: deque[TaskSpec] = deque()
+        for p in planned:
+            task_id = ids[p.key]
+            if p.work is None:
+                changes.append((task_id, _failed(p.error or "could not be planned", 1)))
+                done += 1
+                failed += 1
+            else:
+                queue.append(TaskSpec(task_id, step.name, p.key, 1, p.work))
+        inflight: dict[Future[TaskResult], TaskSpec] = {}
+        limit = 2 * engine.workers if engine is not None else 0
+        last_flush = time.monotonic()
+        canceled = False
+
+        def report() -> None:
+            if self.on_progress is not None:
+                self.on_progress(Progress(run.id, step.name, done, total, failed, rows, time.monotonic() - started))
+
+        report()
+        while queue or inflight:
+            if not canceled and time.monotonic() - last_flush >= self.poll_s and self.runs.cancel_requested(run.id):
+                canceled = True
+                queue.clear()
+            while engine is not None and queue and len(inflight) < limit and not canceled:
+                spec = queue.popleft()
+                attempts[spec.task_id] = spec.attempt
+                changes.append((spec.task_id, {"status": "running", "attempts": spec.attempt, "started_at": utcnow()}))
+                inflight[engine.submit(spec)] = spec
+            finished, _ = wait(list(inflight), timeout=self.poll_s, return_when=FIRST_COMPLETED)
+            for future in finished:
+                spec = inflight.pop(future)
+                result = future.result()
+                logs[spec.task_id] = logs.get(spec.task_id, "") + result.log
+                if result.ok:
+                    done += 1
+                    rows += result.rows_out or 0
+                    changes.append((spec.task_id, _completed(result, spec.attempt)))
+                    self._write_log(run, spec, logs.pop(spec.task_id), changes)
+                elif result.retryable and spec.attempt <= retries and not canceled:
+                    logger.info("task %s/%s failed (%s); trying again", step.name, spec.key, result.error)
+                    logs[spec.task_id] += f"attempt {spec.attempt} failed: {result.error}\n"
+                    queue.append(replace(spec, attempt=spec.attempt + 1))
+                else:
+                    done += 1
+                    failed += 1
+                    changes.append((spec.task_id, _failed(result.error or "failed", spec.attempt, result.duration_s)))
+                    self._write_log(run, spec, logs.pop(spec.task_id), changes)
+            if time.monotonic() - last_flush >= self.poll_s:
+                self.runs.update_tasks(changes)
+                changes = []
+                last_flush = time.monotonic()
+                report()
+        self.runs.update_tasks(changes)
+        report()
+        return failed == 0 and not canceled
+
+    def _write_log(self, run: Run, spec: TaskSpec, text: str, changes: list[tuple[int, dict[str, Any]]]) -> None:
+        url = datasets.join(run.output_url, "logs", spec.step, safe_name(spec.key) + ".log")
+        try:
+            datasets.write_bytes(url, text.encode())
+        except OSError as exc:
+            logger.warning("cannot write the log of task %s/%s to %s: %s", spec.step, spec.key, url, exc)
+            return
+        changes.append((spec.task_id, {"log": url}))
+
+
+def _completed(result: TaskResult, attempt: int) -> dict[str, Any]:
+    return {
+        "status": "completed",
+        "rows_in": result.rows_in,
+        "rows_out": result.rows_out,
+        "output": result.output,
+        "attempts": attempt,
+        "duration_s": result.duration_s,
+        "error": None,
+        "ended_at": utcnow(),
+    }
+
+
+def _failed(error: str, attempt: int, duration: float | None = None) -> dict[str, Any]:
+    return {"status": "failed", "error": error, "attempts": attempt, "duration_s": duration, "ended_at": utcnow()}
+
+
+def _plain(value: Any) -> Any:
+    """A partition value as JSON keeps it (numpy scalars to Python's)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _int(value: Any, what: str, step: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInputError(f"step {step!r}: {what} must be a whole number, not {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInputError(f"step {step!r}: {what} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise InvalidInputError(f"step {step!r}: {what} must be at least {minimum}, not {number}")
+    return number

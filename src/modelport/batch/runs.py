@@ -1,0 +1,270 @@
+"""Runs and their tasks in the workspace database: created queued, claimed by one process that executes them,
+finished with a status; ``cancel`` asks the executing process to stop, ``retry`` queues a finished run again with
+only its failed (or canceled) tasks to do."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import socket
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from ..errors import ConflictError, InvalidInputError, NotFoundError
+from ..registry import Workspace
+from ..registry.db import read_session, write_session
+from ..registry.tables import PipelineRow, PipelineVersionRow, RunRow, TaskRow, as_utc, utcnow
+from . import datasets
+from .engines import ENGINES
+from .pipelines import PipelineRegistry
+from .records import FINISHED, Run, Task
+
+
+class RunNotFoundError(NotFoundError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run {run_id!r}: see modelport runs list")
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def owner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class RunRegistry:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.engine = workspace.engine
+        self.pipelines = PipelineRegistry(workspace)
+
+    # -- creating -----------------------------------------------------------------------------------------------
+
+    def create(
+        self,
+        ref: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        experiment: str = "",
+        engine: str = "local",
+        workers: int | None = None,
+        trigger: str = "cli",
+        retries: int | None = None,
+        cwd: str | None = None,
+    ) -> Run:
+        """Queue a run of a pipeline version; its parameters are checked and filled in now."""
+        if engine not in ENGINES:
+            raise InvalidInputError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
+        if workers is not None and workers < 1:
+            raise InvalidInputError(f"workers must be at least 1, not {workers}")
+        if retries is not None and retries < 0:
+            raise InvalidInputError(f"retries must be 0 or more, not {retries}")
+        version = self.pipelines.get(ref)
+        values = version.pipeline.resolve_parameters(parameters)
+        run_id = new_run_id()
+        context: dict[str, Any] = {"cwd": cwd or os.getcwd()}
+        if retries is not None:
+            context["retries"] = retries
+        with write_session(self.engine) as session:
+            version_id = session.scalars(
+                select(PipelineVersionRow.id)
+                .join(PipelineRow)
+                .where(PipelineRow.name == version.name, PipelineVersionRow.version == version.version)
+            ).one()
+            session.add(
+                RunRow(
+                    id=run_id,
+                    pipeline_version_id=version_id,
+                    experiment=experiment,
+                    parameters=values,
+                    context=context,
+                    engine=engine,
+                    workers=workers,
+                    status="queued",
+                    trigger=trigger,
+                    output_url=datasets.join(self.workspace.store_url, "runs", run_id),
+                )
+            )
+        return self.get(run_id)
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> Run:
+        with read_session(self.engine) as session:
+            row = self._row(session, run_id)
+            return _record(row)
+
+    def _row(self, session: Any, run_id: str) -> RunRow:
+        query = select(RunRow).options(selectinload(RunRow.tasks), selectinload(RunRow.version))
+        row = session.scalars(query.where(RunRow.id == run_id)).one_or_none()
+        if row is None and len(run_id) >= 4:  # a unique prefix, as people type them
+            rows = session.scalars(query.where(RunRow.id.startswith(run_id)).limit(2)).all()
+            if len(rows) == 1:
+                row = rows[0]
+            elif len(rows) > 1:
+                raise InvalidInputError(f"run id prefix {run_id!r} matches several runs: give more of it")
+        if row is None:
+            raise RunNotFoundError(run_id)
+        found: RunRow = row
+        return found
+
+    def list(self, pipeline: str | None = None, status: str | None = None, limit: int = 50) -> builtins.list[Run]:
+        with read_session(self.engine) as session:
+            query = select(RunRow).options(selectinload(RunRow.tasks), selectinload(RunRow.version))
+            if pipeline is not None:
+                query = query.join(PipelineVersionRow).join(PipelineRow).where(PipelineRow.name == pipeline)
+            if status is not None:
+                query = query.where(RunRow.status == status)
+            rows = session.scalars(query.order_by(RunRow.created_at.desc()).limit(limit)).all()
+            return [_record(r) for r in rows]
+
+    def queued(self) -> builtins.list[str]:
+        with read_session(self.engine) as session:
+            return list(session.scalars(select(RunRow.id).where(RunRow.status == "queued").order_by(RunRow.created_at)))
+
+    # -- changing -----------------------------------------------------------------------------------------------
+
+    def claim(self, run_id: str) -> bool:
+        """Take a queued run for this process to execute; False when another process has it (or it is done)."""
+        with write_session(self.engine) as session:
+            result = session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status == "queued")
+                .values(status="running", owner=owner_name(), started_at=utcnow(), ended_at=None, error=None)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def cancel(self, run_id: str) -> Run:
+        """A queued run is canceled at once; a running one is asked to stop (its executor sees it within a second,
+        lets the tasks already running finish and cancels the rest)."""
+        run = self.get(run_id)
+        if run.finished:
+            raise ConflictError(f"run {run.id} is already {run.status}")
+        with write_session(self.engine) as session:
+            session.execute(update(RunRow).where(RunRow.id == run.id).values(cancel_requested=True))
+            queued = getattr(
+                session.execute(
+                    update(RunRow)
+                    .where(RunRow.id == run.id, RunRow.status == "queued")
+                    .values(status="canceled", ended_at=utcnow())
+                ),
+                "rowcount",
+                0,
+            )
+            if queued:
+                session.execute(
+                    update(TaskRow)
+                    .where(TaskRow.run_id == run.id, TaskRow.status == "pending")
+                    .values(status="canceled")
+                    .execution_options(synchronize_session=False)
+                )
+        return self.get(run.id)
+
+    def cancel_requested(self, run_id: str) -> bool:
+        with read_session(self.engine) as session:
+            return bool(session.scalars(select(RunRow.cancel_requested).where(RunRow.id == run_id)).one())
+
+    def retry(self, run_id: str) -> Run:
+        """Queue a failed or canceled run again: its failed, canceled and skipped tasks go back to pending (their
+        outputs are rewritten whole); completed tasks are kept."""
+        run = self.get(run_id)
+        if run.status not in ("failed", "canceled"):
+            raise ConflictError(f"run {run.id} is {run.status}: only a failed or canceled run can be retried")
+        with write_session(self.engine) as session:
+            session.execute(
+                update(TaskRow)
+                .where(TaskRow.run_id == run.id, TaskRow.status.in_(("failed", "canceled", "skipped", "running")))
+                .values(status="pending", error=None)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run.id)
+                .values(status="queued", cancel_requested=False, error=None, ended_at=None, owner=None)
+            )
+        return self.get(run.id)
+
+    def add_tasks(self, run_id: str, step: str, tasks: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Record a step's planned tasks (pending); returns their ids by key."""
+        with write_session(self.engine) as session:
+            rows = [TaskRow(run_id=run_id, step=step, status="pending", attempts=0, **t) for t in tasks]
+            session.add_all(rows)
+            session.flush()
+            return {r.key: r.id for r in rows}
+
+    def update_tasks(self, changes: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+        if not changes:
+            return
+        with write_session(self.engine) as session:
+            for task_id, values in changes:
+                session.execute(
+                    update(TaskRow)
+                    .where(TaskRow.id == task_id)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+
+    def finish(self, run_id: str, status: str, error: str | None = None) -> None:
+        assert status in FINISHED
+        with write_session(self.engine) as session:
+            session.execute(
+                update(RunRow).where(RunRow.id == run_id).values(status=status, error=error, ended_at=utcnow())
+            )
+
+    def context(self, run_id: str) -> dict[str, Any]:
+        with read_session(self.engine) as session:
+            return dict(session.scalars(select(RunRow.context).where(RunRow.id == run_id)).one())
+
+    def set_context(self, run_id: str, context: Mapping[str, Any]) -> None:
+        with write_session(self.engine) as session:
+            session.execute(update(RunRow).where(RunRow.id == run_id).values(context=dict(context)))
+
+
+def _when(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
+
+
+def _record(row: RunRow) -> Run:
+    return Run(
+        id=row.id,
+        pipeline=row.version.pipeline.name,
+        pipeline_version=row.version.version,
+        experiment=row.experiment,
+        parameters=dict(row.parameters),
+        engine=row.engine,
+        workers=row.workers,
+        status=row.status,
+        trigger=row.trigger,
+        output_url=row.output_url,
+        error=row.error,
+        created_at=as_utc(row.created_at),
+        started_at=_when(row.started_at),
+        ended_at=_when(row.ended_at),
+        cancel_requested=row.cancel_requested,
+        tasks=tuple(
+            Task(
+                id=t.id,
+                step=t.step,
+                key=t.key,
+                status=t.status,
+                partition=dict(t.partition),
+                model=t.model,
+                rows_in=t.rows_in,
+                rows_out=t.rows_out,
+                attempts=t.attempts,
+                duration_s=t.duration_s,
+                output=t.output,
+                log=t.log,
+                error=t.error,
+                started_at=_when(t.started_at),
+                ended_at=_when(t.ended_at),
+            )
+            for t in row.tasks
+        ),
+    )

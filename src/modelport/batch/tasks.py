@@ -1,0 +1,299 @@
+"""One task of a run, as a worker executes it: score a partition (or a file) with its model, or run a script.
+
+A task arrives as a ``TaskSpec``, a plain picklable value that holds everything the worker needs: the exact model
+version and its verified local files, the rows to score (or the files to read them from again on a retry), where to
+write. A worker keeps the models it loaded (``ModelCache``), so each is loaded once per worker however many tasks
+use it. The worker never touches the workspace database; the process that runs the run records what it returns.
+Both engines call ``execute`` here, which is why their outputs are the same bit for bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError, ModelportError
+from ..registry.records import ModelVersion
+from ..runtimes import ModelContext, Runtime, create_runtime
+from . import datasets
+
+logger = logging.getLogger(__name__)
+
+SCRIPT_TAIL_LINES = 20
+
+
+@dataclass(frozen=True)
+class ModelBinding:
+    """A model version resolved and verified by the run: the worker loads it from these local folders."""
+
+    version: ModelVersion
+    model_dir: str
+    code_dir: str | None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, int, tuple[tuple[str, Any], ...]]:
+        return (self.version.name, self.version.version, tuple(sorted(self.options.items())))
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    model: ModelBinding
+    features: tuple[str, ...] | None
+    keep: tuple[str, ...] | None
+    prediction_column: str
+    labels: Mapping[Any, Any] | None
+    mini_batch_size: int
+    output_url: str
+    output_format: str
+    data: Any = None  # the task's rows, when the run has them in memory
+    inputs: tuple[str, ...] = ()  # else: read these files (format and root below) and select the partition
+    input_format: str = "csv"
+    input_root: str = ""
+    partition: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScriptSpec:
+    script: str
+    args: tuple[str, ...]
+    cwd: str
+    env: Mapping[str, str]
+    timeout_s: float | None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    task_id: int
+    step: str
+    key: str
+    attempt: int
+    work: ScoreSpec | ScriptSpec
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    task_id: int
+    ok: bool
+    rows_in: int | None = None
+    rows_out: int | None = None
+    output: str | None = None
+    error: str | None = None
+    retryable: bool = True
+    log: str = ""
+    duration_s: float = 0.0
+
+
+class ModelCache:
+    """The models a worker has loaded, least recently used dropped past ``size``."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._runtimes: OrderedDict[Any, Runtime] = OrderedDict()
+        self.loads = 0
+
+    def get(self, binding: ModelBinding) -> Runtime:
+        runtime = self._runtimes.get(binding.key)
+        if runtime is not None:
+            self._runtimes.move_to_end(binding.key)
+            return runtime
+        version = binding.version
+        context = ModelContext(
+            name=version.name,
+            version=version.version,
+            framework=version.framework,
+            model_dir=Path(binding.model_dir),
+            model_path=version.model_path,
+            code_dir=None if binding.code_dir is None else Path(binding.code_dir),
+            entry_script=version.entry_script,
+            options={**version.runtime_options, **binding.options},
+        )
+        runtime = create_runtime(context)
+        runtime.load()
+        self.loads += 1
+        self._runtimes[binding.key] = runtime
+        while len(self._runtimes) > self.size:
+            _, dropped = self._runtimes.popitem(last=False)
+            dropped.unload()
+        return runtime
+
+
+def execute(spec: TaskSpec, cache: ModelCache) -> TaskResult:
+    """Run one task; never raises: a failure is a result with the error and the task's log."""
+    started = time.perf_counter()
+    log = io.StringIO()
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous_level = root.level
+    root.setLevel(min(previous_level or logging.WARNING, logging.INFO))
+    print(f"task {spec.step}/{spec.key}, attempt {spec.attempt}, pid {os.getpid()}", file=log)
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            if isinstance(spec.work, ScoreSpec):
+                rows_in, rows_out, output = _score(spec.work, cache, log)
+            else:
+                rows_in, rows_out, output = None, None, _script(spec.work, log)
+    except _ScriptFailed as exc:
+        return _failure(spec, str(exc), True, log, started)
+    except ModelportError as exc:
+        log.write(f"error: {exc.message}\n")
+        # deterministic: the same model and rows fail the same way again (a missing model, a bad column...)
+        return _failure(spec, exc.message, False, log, started)
+    except Exception as exc:
+        log.write(traceback.format_exc())
+        return _failure(spec, f"{type(exc).__name__}: {exc}", True, log, started)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+    duration = time.perf_counter() - started
+    print(f"done in {duration:.3f} s", file=log)
+    return TaskResult(
+        spec.task_id, True, rows_in=rows_in, rows_out=rows_out, output=output, log=log.getvalue(), duration_s=duration
+    )
+
+
+def _failure(spec: TaskSpec, error: str, retryable: bool, log: io.StringIO, started: float) -> TaskResult:
+    return TaskResult(
+        spec.task_id,
+        False,
+        error=error,
+        retryable=retryable,
+        log=log.getvalue(),
+        duration_s=time.perf_counter() - started,
+    )
+
+
+# -- score ------------------------------------------------------------------------------------------------------
+
+
+def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO) -> tuple[int, int, str]:
+    frame = work.data if work.data is not None else _reread(work)
+    runtime = cache.get(work.model)
+    print(f"model {work.model.version.ref}: {len(frame)} rows", file=log)
+    features = _features(work, runtime, frame)
+    predictions = []
+    for start in range(0, max(len(frame), 1), work.mini_batch_size):
+        chunk = frame.iloc[start : start + work.mini_batch_size]
+        if len(chunk):
+            predictions.append(_predict(runtime, chunk, features, work))
+    out = frame[list(work.keep)] if work.keep is not None else frame
+    out = out.reset_index(drop=True).copy()
+    pd = datasets.pandas()
+    predicted = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame({work.prediction_column: []})
+    for column in predicted.columns:
+        out[column] = predicted[column].to_numpy()
+    datasets.write_frame(out, work.output_url, work.output_format)
+    return len(frame), len(out), work.output_url
+
+
+def _reread(work: ScoreSpec) -> Any:
+    frame = datasets.read_files(work.inputs, work.input_format, work.input_root)
+    if work.partition:
+        mask = np.ones(len(frame), dtype=bool)
+        for column, value in work.partition.items():
+            mask &= (frame[column] == value).to_numpy()
+        frame = frame[mask]
+    return frame
+
+
+def _features(work: ScoreSpec, runtime: Runtime, frame: Any) -> list[str]:
+    named = getattr(runtime, "feature_names", None)
+    features = list(work.features) if work.features is not None else named
+    if features is None:
+        raise InvalidInputError(
+            f"model {work.model.version.ref} does not name its input columns: set features: on the step "
+            f"(the input has {', '.join(map(str, frame.columns))})"
+        )
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"the input lacks feature column(s) {', '.join(map(repr, missing))}; "
+            f"it has: {', '.join(map(str, frame.columns))}"
+        )
+    return list(features)
+
+
+def _predict(runtime: Runtime, chunk: Any, features: Sequence[str], work: ScoreSpec) -> Any:
+    pd = datasets.pandas()
+    named = getattr(runtime, "feature_names", None)
+    if named is not None:
+        x: Any = chunk[list(features)]
+    elif len(features) == 1 and chunk[features[0]].dtype == object:
+        x = chunk[features[0]].tolist()  # one text column: a text pipeline takes a list of strings
+    else:
+        x = chunk[list(features)].to_numpy()
+    raw = runtime.predict(x)
+    columns = _prediction_columns(raw, work.prediction_column, len(chunk), runtime)
+    frame = pd.DataFrame(columns)
+    if work.labels is not None:
+        for column in frame.columns:
+            frame[column] = frame[column].replace(dict(work.labels))
+    return frame
+
+
+def _prediction_columns(raw: Any, name: str, rows: int, runtime: Runtime) -> dict[str, Any]:
+    if isinstance(raw, dict):  # several named outputs (ONNX): one column each
+        out: dict[str, Any] = {}
+        for key, value in raw.items():
+            out.update(_prediction_columns(value, f"{name}_{key}", rows, runtime))
+        return out
+    array = np.asarray(raw)
+    if array.ndim == 1 and len(array) == rows:
+        return {name: array}
+    if array.ndim == 2 and len(array) == rows:
+        if array.shape[1] == 1:
+            return {name: array[:, 0]}
+        classes = getattr(getattr(runtime, "model", None), "classes_", None)
+        labels = [str(c) for c in classes] if classes is not None and len(classes) == array.shape[1] else None
+        return {f"{name}_{labels[i] if labels else i}": array[:, i] for i in range(array.shape[1])}
+    raise InvalidInputError(
+        f"the model answered {array.shape} for {rows} rows: expected one prediction (or one row of them) per row"
+    )
+
+
+# -- script -----------------------------------------------------------------------------------------------------
+
+
+class _ScriptFailed(Exception):
+    pass
+
+
+def _script(work: ScriptSpec, log: io.StringIO) -> str:
+    command = [sys.executable, work.script, *work.args]
+    print("$ " + " ".join(command), file=log)
+    env = {**os.environ, **work.env, "PYTHONUNBUFFERED": "1"}
+    try:
+        done = subprocess.run(
+            command,
+            cwd=work.cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=work.timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
+        log.write(output)
+        raise _ScriptFailed(f"the script ran past its timeout of {work.timeout_s} s and was stopped") from exc
+    output = done.stdout.decode(errors="replace")
+    log.write(output)
+    if done.returncode != 0:
+        tail = "\n".join(output.rstrip().splitlines()[-SCRIPT_TAIL_LINES:])
+        raise _ScriptFailed(f"the script exited with code {done.returncode}" + (f":\n{tail}" if tail else ""))
+    return work.env.get("MODELPORT_OUTPUT", "")
