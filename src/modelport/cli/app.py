@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .._version import __version__
-from . import envs, models
+from . import envs, models, pipelines, runs
 from .init import init
 from .optimize import optimize
 from .predict import predict
@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 app.add_typer(models.app, name="models")
 app.add_typer(envs.app, name="envs")
+app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(runs.app, name="runs")
 app.command()(init)
 app.command()(predict)
 app.command()(serve)

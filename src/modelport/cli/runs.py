@@ -1,0 +1,169 @@
+"""``modelport runs``: list, show, follow the logs of, download, retry and cancel pipeline runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import fsspec
+import typer
+
+from ..batch import RunRegistry
+from ..errors import InvalidInputError, NotFoundError
+from ._output import JSON_OPTION, console, open_workspace, print_json, table, when
+from ._runs import execute_with_progress, start_run, summary, task_table
+
+app = typer.Typer(help="List, show, read the logs of, download, retry and cancel pipeline runs.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    pipeline: Annotated[str | None, typer.Option(help="Only this pipeline's runs.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only runs in this state (queued, running, failed...).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 20,
+    json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """List runs, newest first."""
+    with open_workspace(ctx) as ws:
+        runs = RunRegistry(ws).list(pipeline=pipeline, status=status, limit=limit)
+    if json:
+        print_json([r.to_dict(tasks=False) for r in runs])
+        return
+    if not runs:
+        console.print("no runs yet: modelport pipelines run NAME")
+        return
+    table(
+        ["run", "pipeline", "status", "tasks", "rows out", "trigger", "created", "seconds"],
+        [
+            (
+                r.id,
+                f"{r.pipeline}:{r.pipeline_version}",
+                r.status,
+                ", ".join(f"{n} {s}" for s, n in r.counts().items()),
+                f"{sum(t.rows_out or 0 for t in r.tasks):,}",
+                r.trigger,
+                when(r.created_at),
+                None if r.duration_s is None else f"{r.duration_s:.1f}",
+            )
+            for r in runs
+        ],
+    )
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="The run's id (or a unique start of it).")],
+    json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Show a run and its tasks."""
+    with open_workspace(ctx) as ws:
+        run = RunRegistry(ws).get(run_id)
+    if json:
+        print_json(run.to_dict())
+        return
+    summary(run)
+    task_table(run)
+
+
+@app.command()
+def logs(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="The run's id.")],
+    task: Annotated[str | None, typer.Option(help="Only this task (its key, e.g. Device=1/Tag=2).")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Only the failed tasks' logs.")] = False,
+) -> None:
+    """Print the logs of a run's tasks."""
+    with open_workspace(ctx) as ws:
+        run = RunRegistry(ws).get(run_id)
+    tasks = [t for t in run.tasks if (task is None or t.key == task) and (not failed or t.status == "failed")]
+    if task is not None and not tasks:
+        keys = ", ".join(t.key for t in run.tasks[:10])
+        raise NotFoundError(f"run {run.id} has no task {task!r}; its tasks: {keys}")
+    for t in tasks:
+        console.print(f"[bold]== {t.step}/{t.key} ({t.status}) ==[/bold]", markup=True)
+        if t.log is None:
+            console.print("(no log: the task has not run)")
+            continue
+        with fsspec.open(t.log, "rt") as f:
+            console.print(f.read().rstrip(), markup=False, highlight=False)
+
+
+@app.command()
+def download(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="The run's id.")],
+    destination: Annotated[Path, typer.Argument(help="A new or empty folder.")],
+    json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Copy a run's outputs (one folder per step) to a local folder."""
+    with open_workspace(ctx) as ws:
+        run = RunRegistry(ws).get(run_id)
+    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
+        raise InvalidInputError(f"{destination} already exists and is not an empty folder")
+    copied = []
+    for t in run.tasks:
+        if t.status != "completed" or not t.output:
+            continue
+        fs, path = fsspec.core.url_to_fs(t.output)
+        if fs.isdir(path):
+            for found in fs.find(path):
+                relative = f"{t.step}/{t.key}/{found[len(path) :].lstrip('/')}"
+                target = destination / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fs.get_file(found, str(target))
+                copied.append(relative)
+            continue
+        target = destination / t.step / path.rsplit("/", 1)[-1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fs.get_file(path, str(target))
+        copied.append(str(target.relative_to(destination)))
+    if json:
+        print_json({"run": run.id, "destination": str(destination), "files": copied})
+        return
+    console.print(f"copied {len(copied)} files of run {run.id} to {destination}")
+
+
+@app.command()
+def retry(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A failed or canceled run.")],
+    address: Annotated[str | None, typer.Option(help="Ray cluster address for runs on the ray engine.")] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Run here with a progress bar, or return.")] = False,
+    json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Run a failed run's failed (and canceled) tasks again; completed tasks and their outputs are kept."""
+    with open_workspace(ctx) as ws:
+        run = RunRegistry(ws).retry(run_id)
+        start_run(ctx, ws, run, wait=wait, json=json, address=address)
+
+
+@app.command()
+def cancel(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A queued or running run.")],
+    json: Annotated[bool, JSON_OPTION] = False,
+) -> None:
+    """Cancel a run: a queued one at once; a running one stops after the tasks already running."""
+    with open_workspace(ctx) as ws:
+        run = RunRegistry(ws).cancel(run_id)
+    if json:
+        print_json(run.to_dict(tasks=False))
+        return
+    if run.status == "canceled":
+        console.print(f"canceled run {run.id}")
+    else:
+        console.print(f"asked run {run.id} to stop; it ends canceled once its running tasks finish")
+
+
+@app.command(hidden=True)
+def execute(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(metavar="RUN")],
+    address: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Execute a queued run in this process (what a run started without --wait runs in)."""
+    with open_workspace(ctx) as ws:
+        run = execute_with_progress(ws, run_id, address=address, show=False)
+    raise typer.Exit(0 if run.status == "completed" else 1)
