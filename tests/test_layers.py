@@ -12,7 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "modelport"
 
 # package folder -> top-level modules it must not import (third-party or modelport subpackages)
 FORBIDDEN = {
-    "registry": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli"},
+    "registry": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.batch"},
+    "batch": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},
     "runtimes": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.registry"},
     "serving": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},
     "optimize": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},

@@ -127,6 +127,7 @@ class RunExecutor:
                     missing = todo - {p.key for p in planned}
                     self.runs.update_tasks(
                         [(ids[k], {"status": "failed", "error": "its data is no longer in the input"}) for k in missing]
+                        + [(ids[p.key], {k: p.row[k] for k in ("model", "output") if k in p.row}) for p in planned]
                     )
                 else:
                     ids = self.runs.add_tasks(run.id, step.name, [p.row for p in planned])

@@ -193,7 +193,7 @@ class RunRegistry:
     def add_tasks(self, run_id: str, step: str, tasks: Sequence[Mapping[str, Any]]) -> dict[str, int]:
         """Record a step's planned tasks (pending); returns their ids by key."""
         with write_session(self.engine) as session:
-            rows = [TaskRow(run_id=run_id, step=step, status="pending", attempts=0, **t) for t in tasks]
+            rows = [TaskRow(**{"run_id": run_id, "step": step, "status": "pending", "attempts": 0, **t}) for t in tasks]
             session.add_all(rows)
             session.flush()
             return {r.key: r.id for r in rows}

@@ -1,0 +1,210 @@
+"""Runs on the local engine, end to end: the IoT pipeline's outputs equal in-process predictions; a task that fails
+is retried or fails alone; ``retry`` reruns only the failed tasks; outputs are written whole; every run and task is
+recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from modelport import ConflictError, InvalidInputError, Workspace
+from modelport.batch import Pipeline, PipelineRegistry, RunExecutor, RunRegistry
+
+from .conftest import register_sensors
+from .models import FlakyModel
+
+
+def _expected(readings: pd.DataFrame, models: dict[tuple[int, int], object], device: int, tag: int) -> np.ndarray:
+    rows = readings[(readings.Device == device) & (readings.Tag == tag)]
+    predicted = models[(device, tag)].predict(rows[["Value"]].to_numpy())  # type: ignore[attr-defined]
+    return np.where(predicted == -1, 1, 0)
+
+
+def test_the_iot_pipeline_writes_one_file_per_sensor_equal_to_in_process_predictions(
+    iot: Workspace, readings: pd.DataFrame, sensor_models: dict[tuple[int, int], object], tmp_path: Path
+) -> None:
+    run_id = RunRegistry(iot).create("iot-anomaly", {"batch_size": "100"}, workers=2, cwd=str(Path.cwd())).id
+
+    run = RunExecutor(iot).execute(run_id)
+
+    assert run.status == "completed", run.error
+    assert run.parameters["batch_size"] == 100  # a text override takes the default's type
+    assert len(run.tasks) == 15 and {t.status for t in run.tasks} == {"completed"}
+    for task in run.tasks:
+        device, tag = task.partition["Device"], task.partition["Tag"]
+        assert task.model == f"sensor-{device}-{tag}:1"
+        written = pd.read_csv(task.output)
+        assert list(written.columns) == ["TS", "Device", "Tag", "Value", "Prediction"]
+        assert task.rows_in == task.rows_out == len(written)
+        np.testing.assert_array_equal(written["Prediction"].to_numpy(), _expected(readings, sensor_models, device, tag))
+        assert Path(task.output).name == f"predictions-{device}-{tag}.csv"
+        assert task.attempts == 1 and task.duration_s is not None and task.log is not None
+        assert "model sensor-" in Path(task.log).read_text()
+    assert sum(t.rows_out or 0 for t in run.tasks) == len(readings)
+    assert not list(Path(run.output_url).rglob("*.partial"))  # nothing half-written is left
+
+
+def test_a_missing_model_fails_its_task_alone_and_retry_reruns_only_it(
+    tmp_path: Path, sensor_models: dict[tuple[int, int], object], readings: pd.DataFrame
+) -> None:
+    from .conftest import PIPELINE
+
+    ws = Workspace(tmp_path / "ws")
+    register_sensors(ws, sensor_models, skip=frozenset({(2, 3)}))
+    PipelineRegistry(ws).register(PIPELINE)
+    runs = RunRegistry(ws)
+
+    run = RunExecutor(ws).execute(runs.create("iot-anomaly", workers=2, cwd=str(Path.cwd())).id)
+
+    assert run.status == "failed"
+    assert "1 of 15 tasks failed" in (run.error or "")
+    (bad,) = [t for t in run.tasks if t.status == "failed"]
+    assert bad.key == "Device=2/Tag=3" and "sensor-2-3" in (bad.error or "")
+    assert bad.attempts == 1  # a missing model is not a fault that trying again fixes
+    good = {t.key: Path(t.output or "").stat().st_mtime_ns for t in run.tasks if t.status == "completed"}
+    assert len(good) == 14
+
+    register_sensors(ws, {(2, 3): sensor_models[(2, 3)]})
+    assert runs.retry(run.id).status == "queued"
+    again = RunExecutor(ws).execute(run.id)
+
+    assert again.status == "completed" and again.id == run.id
+    with pytest.raises(ConflictError, match="only a failed or canceled run"):
+        runs.retry(run.id)
+    assert {t.key: Path(t.output or "").stat().st_mtime_ns for t in again.tasks if t.key in good} == good
+    (fixed,) = [t for t in again.tasks if t.key == "Device=2/Tag=3"]
+    assert fixed.status == "completed" and fixed.model == "sensor-2-3:1"
+    written = pd.read_csv(fixed.output or "")
+    np.testing.assert_array_equal(written["Prediction"].to_numpy(), _expected(readings, sensor_models, 2, 3))
+    ws.close()
+
+
+def test_a_transient_fault_is_retried_and_its_attempts_recorded(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    joblib.dump(FlakyModel(markers, failures=1), tmp_path / "flaky.joblib")
+    ws.models.register("flaky", tmp_path / "flaky.joblib", framework="sklearn")
+    pd.DataFrame({"x": [1.0, 2.0, 3.0]}).to_csv(tmp_path / "in.csv", index=False)
+    pipeline = Pipeline.from_dict(
+        {
+            "name": "flaky",
+            "parameters": {"retries": 1},
+            "steps": [{"name": "score", "type": "score", "model": "flaky", "input": "in.csv", "features": ["x"]}],
+        }
+    )
+    PipelineRegistry(ws).register(pipeline)
+    runs = RunRegistry(ws)
+
+    run = RunExecutor(ws).execute(runs.create("flaky", workers=1, cwd=str(tmp_path)).id)
+
+    assert run.status == "completed", run.error
+    (task,) = run.tasks
+    assert task.attempts == 2
+    assert pd.read_csv(task.output or "")["Prediction"].tolist() == [2.0, 4.0, 6.0]
+    log = Path(task.log or "").read_text()
+    assert "attempt 1 failed: RuntimeError: a transient fault" in log and "attempt 2" in log
+
+    (markers / "failed-0").unlink()
+    no_retries = RunExecutor(ws).execute(runs.create("flaky", workers=1, retries=0, cwd=str(tmp_path)).id)
+    assert no_retries.status == "failed" and no_retries.tasks[0].attempts == 1
+    assert "transient fault" in (no_retries.tasks[0].error or "")
+    ws.close()
+
+
+def test_parameters_are_checked_when_the_run_is_created(iot: Workspace) -> None:
+    runs = RunRegistry(iot)
+    with pytest.raises(InvalidInputError, match="no parameter.*'batchsize'.*batch_size, input"):
+        runs.create("iot-anomaly", {"batchsize": 5})
+    with pytest.raises(InvalidInputError, match="takes a int.*not 'many'"):
+        runs.create("iot-anomaly", {"batch_size": "many"})
+    with pytest.raises(InvalidInputError, match="unknown engine 'spark'"):
+        runs.create("iot-anomaly", engine="spark")
+    assert runs.list() == []  # nothing half-created
+
+
+def test_a_queued_run_is_canceled_at_once_and_is_not_executed(iot: Workspace) -> None:
+    runs = RunRegistry(iot)
+    run = runs.create("iot-anomaly")
+
+    canceled = runs.cancel(run.id[:8])  # a unique start of the id is enough
+
+    assert canceled.status == "canceled" and canceled.ended_at is not None
+    with pytest.raises(ConflictError, match="not queued"):
+        RunExecutor(iot).execute(run.id)
+    with pytest.raises(ConflictError, match="already canceled"):
+        runs.cancel(run.id)
+
+
+def test_a_run_is_claimed_once(iot: Workspace) -> None:
+    runs = RunRegistry(iot)
+    run = runs.create("iot-anomaly")
+
+    assert runs.claim(run.id) is True
+    assert runs.claim(run.id) is False
+    assert runs.get(run.id).status == "running"
+
+
+def test_a_script_step_gets_parameters_and_the_score_steps_output(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    folder = tmp_path / "pipeline"
+    folder.mkdir()
+    (folder / "count.py").write_text(
+        "import argparse, glob, os, sys\n"
+        "parser = argparse.ArgumentParser()\n"
+        "parser.add_argument('--predictions'); parser.add_argument('--out'); parser.add_argument('--label')\n"
+        "args = parser.parse_args()\n"
+        "files = sorted(glob.glob(os.path.join(args.predictions, '*.csv')))\n"
+        "os.makedirs(args.out, exist_ok=True)\n"
+        "with open(os.path.join(args.out, 'summary.txt'), 'w') as f:\n"
+        "    f.write(f'{args.label}: {len(files)} files\\n')\n"
+        "print('counted', len(files), 'files for run', os.environ['MODELPORT_RUN_ID'])\n"
+    )
+    joblib.dump(FlakyModel(tmp_path, failures=0), tmp_path / "double.joblib")
+    ws.models.register("double", tmp_path / "double.joblib", framework="sklearn")
+    pd.DataFrame({"g": ["a", "a", "b"], "x": [1.0, 2.0, 3.0]}).to_csv(tmp_path / "in.csv", index=False)
+    (folder / "pipeline.yaml").write_text(
+        "name: two-steps\n"
+        "parameters: {label: default-label}\n"
+        "steps:\n"
+        "  - {name: score, type: score, model: double, input: in.csv, partition_by: [g], features: [x]}\n"
+        "  - name: count\n"
+        "    type: script\n"
+        "    script: count.py\n"
+        '    args: [--predictions, "${steps.score.output}", --out, "${output}", --label, "${label}"]\n'
+    )
+    version = PipelineRegistry(ws).register(folder / "pipeline.yaml")
+    assert [f["path"] for f in version.files] == ["count.py"]
+
+    run = RunExecutor(ws).execute(RunRegistry(ws).create("two-steps", {"label": "hourly"}, cwd=str(tmp_path)).id)
+
+    assert run.status == "completed", run.error
+    script = next(t for t in run.tasks if t.step == "count")
+    assert Path(script.output or "", "summary.txt").read_text() == "hourly: 2 files\n"
+    assert f"counted 2 files for run {run.id}" in Path(script.log or "").read_text()
+    ws.close()
+
+
+def test_a_failed_step_skips_the_steps_that_need_it(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    (tmp_path / "fail.py").write_text("import sys\nprint('going down')\nsys.exit(3)\n")
+    (tmp_path / "after.py").write_text("print('never')\n")
+    (tmp_path / "p.yaml").write_text(
+        "name: fails\nsteps:\n"
+        "  - {name: first, type: script, script: fail.py}\n"
+        "  - {name: second, type: script, script: after.py, depends_on: [first]}\n"
+    )
+    PipelineRegistry(ws).register(tmp_path / "p.yaml")
+
+    run = RunExecutor(ws).execute(RunRegistry(ws).create("fails", cwd=str(tmp_path)).id)
+
+    assert run.status == "failed"
+    first, second = run.tasks
+    assert first.status == "failed" and "exited with code 3" in (first.error or "")
+    assert "going down" in (first.error or "")
+    assert second.status == "skipped" and "first" in (second.error or "")
+    ws.close()
