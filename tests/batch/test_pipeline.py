@@ -118,6 +118,6 @@ def test_versions_follow_content_and_scripts(sqlite_workspace: Workspace, tmp_pa
     with pytest.raises(NotFoundError, match="did you mean job"):
         registry.get("jobs")
     (tmp_path / "q.yaml").write_text("name: q\nsteps:\n  - {name: run, type: script, script: absent.py}\n")
-    with pytest.raises(InvalidInputError, match="absent.py does not exist"):
+    with pytest.raises(InvalidInputError, match=r"absent\.py does not exist"):
         registry.register(tmp_path / "q.yaml")
     assert [v.ref for v in registry.list()] == ["job:1", "job:2"]

@@ -118,9 +118,9 @@ def test_a_transient_fault_is_retried_and_its_attempts_recorded(tmp_path: Path) 
 
 def test_parameters_are_checked_when_the_run_is_created(iot: Workspace) -> None:
     runs = RunRegistry(iot)
-    with pytest.raises(InvalidInputError, match="no parameter.*'batchsize'.*batch_size, input"):
+    with pytest.raises(InvalidInputError, match=r"no parameter.*'batchsize'.*batch_size, input"):
         runs.create("iot-anomaly", {"batchsize": 5})
-    with pytest.raises(InvalidInputError, match="takes a int.*not 'many'"):
+    with pytest.raises(InvalidInputError, match=r"takes values of type int .*not 'many'"):
         runs.create("iot-anomaly", {"batch_size": "many"})
     with pytest.raises(InvalidInputError, match="unknown engine 'spark'"):
         runs.create("iot-anomaly", engine="spark")

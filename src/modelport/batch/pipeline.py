@@ -457,5 +457,5 @@ def _coerce(value: Any, parameter: Parameter) -> Any:
         return loaded
     except (ValueError, TypeError, yaml.YAMLError):
         raise InvalidInputError(
-            f"parameter {parameter.name!r} takes a {target.__name__} (default {default!r}), not {value!r}"
+            f"parameter {parameter.name!r} takes values of type {target.__name__} (default {default!r}), not {value!r}"
         ) from None
