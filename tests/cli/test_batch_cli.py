@@ -1,0 +1,100 @@
+"""The batch commands end to end in real subprocesses: the IoT example trained, its pipeline registered and run
+(waiting, and started in the background), its runs listed, shown, read, downloaded; user errors exit 1."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def iot_cli(tmp_path: Path) -> Run:
+    """A CLI in ``tmp_path`` holding a copy of examples/ (the pipeline reads examples/data/sensor_data.csv)."""
+    shutil.copytree(ROOT / "examples" / "iot", tmp_path / "examples" / "iot")
+    (tmp_path / "examples" / "data").mkdir()
+    readings = pd.read_csv(ROOT / "examples" / "data" / "sensor_data.csv")
+    readings.groupby(["Device", "Tag"]).head(320).to_csv(
+        tmp_path / "examples" / "data" / "sensor_data.csv", index=False
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPORT_")}
+    env.update(MODELPORT_HOME=str(tmp_path / "ws"), COLUMNS="200")
+
+    def run(*args: str, expect: int = 0, module: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "modelport", *args] if module else [sys.executable, *args]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180)
+        assert done.returncode == expect, f"exit {done.returncode}, expected {expect}\n{done.stdout}\n{done.stderr}"
+        return done
+
+    return run
+
+
+def test_the_iot_example_from_the_command_line(iot_cli: Run, tmp_path: Path) -> None:
+    trained = iot_cli("examples/iot/train.py", "--json", module=False)
+    assert len(json.loads(trained.stdout)["registered"]) == 15
+    assert "registered pipeline iot-anomaly:1" in iot_cli("pipelines", "register", "examples/iot/pipeline.yaml").stdout
+    assert "unchanged: pipeline iot-anomaly:1" in iot_cli("pipelines", "register", "examples/iot/pipeline.yaml").stdout
+
+    waited = json.loads(
+        iot_cli("pipelines", "run", "iot-anomaly", "--wait", "--param", "batch_size=64", "--json").stdout
+    )
+    assert waited["status"] == "completed" and waited["tasks_by_status"] == {"completed": 15}
+    assert waited["rows_out"] == 15 * 320 and waited["parameters"]["batch_size"] == 64
+
+    started = json.loads(iot_cli("pipelines", "run", "iot-anomaly", "--workers", "1", "--json").stdout)
+    deadline = time.monotonic() + 120
+    while (shown := json.loads(iot_cli("runs", "show", started["id"], "--json").stdout))["status"] in (
+        "queued",
+        "running",
+    ):
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.5)
+    assert shown["status"] == "completed" and shown["workers"] == 1
+
+    listed = json.loads(iot_cli("runs", "list", "--json").stdout)
+    assert [r["id"] for r in listed] == [started["id"], waited["id"]]
+    human = iot_cli("runs", "show", waited["id"][:8]).stdout
+    assert "15 completed" in human and "Device=3/Tag=5" in human and "sensor-3-5:1" in human
+    logs = iot_cli("runs", "logs", waited["id"], "--task", "Device=1/Tag=1").stdout
+    assert "== score/Device=1/Tag=1 (completed) ==" in logs and "model sensor-1-1:1: 320 rows" in logs
+
+    iot_cli("runs", "download", waited["id"], str(tmp_path / "out"))
+    files = sorted(p.name for p in (tmp_path / "out" / "score").iterdir())
+    assert len(files) == 15 and files[0] == "predictions-1-1.csv"
+    assert list(pd.read_csv(tmp_path / "out" / "score" / files[0]).columns) == [
+        "TS",
+        "Device",
+        "Tag",
+        "Value",
+        "Prediction",
+    ]
+
+
+def test_batch_user_errors_are_one_line_and_exit_1(iot_cli: Run, tmp_path: Path) -> None:
+    iot_cli("examples/iot/train.py", module=False)
+    iot_cli("pipelines", "register", "examples/iot/pipeline.yaml")
+
+    bad_param = iot_cli("pipelines", "run", "iot-anomaly", "--param", "batch_size=lots", expect=1)
+    assert "takes values of type int" in bad_param.stderr and "Traceback" not in bad_param.stderr
+    unknown = iot_cli("pipelines", "run", "iot-anomly", expect=1)
+    assert "did you mean iot-anomaly" in unknown.stderr
+    assert "no run 'feedbeef'" in iot_cli("runs", "show", "feedbeef", expect=1).stderr
+    (tmp_path / "broken.yaml").write_text(
+        'name: broken\nsteps:\n  - {name: s, type: score, model: "m-{Device}", input: x}\n'
+    )
+    assert "not a partition column" in iot_cli("pipelines", "register", "broken.yaml", expect=1).stderr
+    missing_input = iot_cli(
+        "pipelines", "run", "iot-anomaly", "--wait", "--param", "input=nowhere.csv", "--json", expect=1
+    )
+    assert json.loads(missing_input.stdout)["error"] == f"the input '{tmp_path / 'nowhere.csv'}' does not exist"
