@@ -42,3 +42,28 @@ class WorkspaceSettings(BaseSettings):
 
     def resolved_cache_dir(self) -> Path:
         return (self.cache_dir or self.home / "cache").resolve()
+
+
+class ControlSettings(BaseSettings):
+    """The control-plane server (``modelport server``). Every field can be set by ``MODELPORT_SERVER_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELPORT_SERVER_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Address to listen on; 0.0.0.0 for every interface.")
+    port: int = Field(default=8600, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
+    tick_s: float = Field(default=5.0, gt=0, le=3600, description="Seconds between two looks for due schedule slots.")
+    concurrent_runs: int = Field(
+        default=1, ge=1, le=256, description="Runs this server executes at once; more queued ones wait their turn."
+    )
+    poll_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="Seconds between two looks for queued runs (runs queued through this server start at once).",
+    )
+    shutdown_grace_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="On SIGINT/SIGTERM, how long runs in progress may take to finish before they are asked to cancel.",
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="Largest request body accepted.")

@@ -123,3 +123,59 @@ class Run:
         if tasks:
             out["tasks"] = [t.to_dict() for t in self.tasks]
         return out
+
+
+@dataclass(frozen=True)
+class Fire:
+    """A slot of a schedule that a scheduler started: its run, or why it has none."""
+
+    slot: datetime
+    fired_at: datetime
+    run_id: str | None
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slot": self.slot.isoformat(),
+            "fired_at": self.fired_at.isoformat(),
+            "run_id": self.run_id,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    pipeline: str
+    pipeline_version: int | None  # None: the published version at each slot
+    cron: str
+    timezone: str
+    parameters: dict[str, Any]
+    experiment: str
+    engine: str
+    missed: str
+    paused: bool
+    next_slot: datetime
+    created_at: datetime
+    fires: tuple[Fire, ...] = ()  # the newest first, when asked for
+
+    @property
+    def ref(self) -> str:
+        return self.pipeline + ("@published" if self.pipeline_version is None else f":{self.pipeline_version}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "pipeline": self.pipeline,
+            "pipeline_version": self.pipeline_version,
+            "cron": self.cron,
+            "timezone": self.timezone,
+            "parameters": self.parameters,
+            "experiment": self.experiment,
+            "engine": self.engine,
+            "missed": self.missed,
+            "paused": self.paused,
+            "next_slot": self.next_slot.isoformat(),
+            "created_at": self.created_at.isoformat(),
+            "fires": [f.to_dict() for f in self.fires],
+        }

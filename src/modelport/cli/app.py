@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 
 from .._version import __version__
-from . import envs, models, pipelines, runs
+from . import envs, keys, models, pipelines, runs, schedules
 from .init import init
 from .optimize import optimize
 from .predict import predict
 from .serve import score, serve
+from .server import server
 
 app = typer.Typer(
     name="modelport",
@@ -26,11 +27,14 @@ app.add_typer(models.app, name="models")
 app.add_typer(envs.app, name="envs")
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(runs.app, name="runs")
+app.add_typer(schedules.app, name="schedules")
+app.add_typer(keys.app, name="keys")
 app.command()(init)
 app.command()(predict)
 app.command()(serve)
 app.command()(score)
 app.command()(optimize)
+app.command()(server)
 
 
 def _version(value: bool) -> None:

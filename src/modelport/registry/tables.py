@@ -244,7 +244,8 @@ class ScheduleRow(Base):
 
 
 class ScheduleFireRow(Base):
-    """A slot of a schedule that was started: the primary key is what stops two schedulers starting it twice."""
+    """A slot of a schedule that was started: the primary key is what stops two schedulers starting it twice.
+    ``error`` says why a claimed slot has no run (its run could not be created)."""
 
     __tablename__ = "schedule_fires"
 
@@ -252,6 +253,7 @@ class ScheduleFireRow(Base):
     slot: Mapped[datetime] = mapped_column(primary_key=True)
     run_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     fired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ApiKeyRow(Base):

@@ -58,6 +58,8 @@ def error_response(exc: BaseException) -> Response:
             logger.error("%s", exc.message, exc_info=exc)
             message = SCRIPT_FAILED if isinstance(exc, ScriptError) else INTERNAL
             return _json(error_body(message, exc.code), status, {"x-ms-run-function-failed": "True"})
+        if status == 401:  # says which scheme to answer with (RFC 9110)
+            headers["www-authenticate"] = "Bearer"
         if isinstance(exc, UnavailableError) and exc.retry_after is not None:
             headers["retry-after"] = str(max(1, round(exc.retry_after)))
         return _json(error_body(exc.message, exc.code), status, headers)

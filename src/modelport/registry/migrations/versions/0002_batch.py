@@ -114,6 +114,7 @@ def upgrade() -> None:
         sa.Column("slot", TIMESTAMP, primary_key=True),
         sa.Column("run_id", sa.String(40), nullable=True),
         sa.Column("fired_at", TIMESTAMP, nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
     )
     op.create_table(
         "api_keys",
