@@ -1,0 +1,1 @@
+"""Batch scoring: pipelines, runs, engines, schedules, and the ingestion that feeds them."""
