@@ -9,6 +9,7 @@ import typer
 
 from .._version import __version__
 from . import envs, models
+from .ingest import ingest
 from .init import init
 from .optimize import optimize
 from .predict import predict
@@ -29,6 +30,7 @@ app.command()(predict)
 app.command()(serve)
 app.command()(score)
 app.command()(optimize)
+app.command()(ingest)
 
 
 def _version(value: bool) -> None:

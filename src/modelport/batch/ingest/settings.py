@@ -36,8 +36,8 @@ def hide_password(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 class IngestSettings(BaseSettings):
@@ -89,6 +89,11 @@ class IngestSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Largest HTTP body accepted; larger ones get 413."
     )
+
+    @field_validator("window_s", "grace_s", "idle_close_s", mode="before")
+    @classmethod
+    def _durations(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value  # "1m" as well as 60
 
     @field_validator("window_s")
     @classmethod

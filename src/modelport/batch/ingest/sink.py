@@ -10,6 +10,7 @@ is fsynced before the move.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import uuid
@@ -75,17 +76,22 @@ class ParquetSink:
         final = self.path(window)
         folder, name = final.rsplit("/", 1)
         tmp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
-        if self.local:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as out:
-                out.write(buffer.getvalue())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, final)
-            fsync_dir(Path(folder))
-        else:
-            self.fs.makedirs(folder, exist_ok=True)
-            with self.fs.open(tmp, "wb") as out:
-                out.write(buffer.getvalue())
-            self.fs.mv(tmp, final)
+        try:
+            if self.local:
+                Path(folder).mkdir(parents=True, exist_ok=True)
+                with open(tmp, "wb") as out:
+                    out.write(buffer.getvalue())
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, final)
+                fsync_dir(Path(folder))
+            else:
+                self.fs.makedirs(folder, exist_ok=True)
+                with self.fs.open(tmp, "wb") as out:
+                    out.write(buffer.getvalue())
+                self.fs.mv(tmp, final)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.fs.rm_file(tmp)
+            raise
         return final

@@ -86,7 +86,11 @@ class StateFolder:
         except BlockingIOError as exc:
             self._lock.close()
             raise ConflictError(f"another ingester is using the state folder {folder}") from exc
-        self.state = self._read_state(window_us, output)
+        try:
+            self.state = self._read_state(window_us, output)
+        except BaseException:
+            self._lock.close()
+            raise
         self._sealed: list[_Segment] = []
         self._active: _Segment | None = None
         self._file: IO[bytes] | None = None
