@@ -9,6 +9,7 @@ import typer
 
 from .._version import __version__
 from . import envs, keys, models, pipelines, runs, schedules
+from .ingest import ingest
 from .init import init
 from .optimize import optimize
 from .predict import predict
@@ -35,6 +36,7 @@ app.command()(serve)
 app.command()(score)
 app.command()(optimize)
 app.command()(server)
+app.command()(ingest)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,120 @@
+"""Readings from an MQTT broker, acknowledged only once they are durable.
+
+The client keeps a persistent session (``clean_session=False`` under a fixed client id) and subscribes with QoS 1,
+so the broker keeps the messages that come while the ingester is down and delivers them when it is back. Messages
+are acknowledged by hand (paho-mqtt's ``manual_ack``): the PUBACK goes out only after ``Ingester.submit`` returned,
+that is once every reading of the message is in the fsynced log or set aside. A message that could not be made
+durable is not acknowledged, and the broker delivers it again on the next connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ...errors import InvalidInputError, MissingDependencyError, UnavailableError
+from .settings import hide_password
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[bytes, str], object]
+
+
+def _paho() -> Any:
+    try:
+        import paho.mqtt.client as mqtt
+    except ImportError as exc:
+        raise MissingDependencyError("paho-mqtt", "batch", "reading from MQTT") from exc
+    return mqtt
+
+
+def parse_broker_url(url: str) -> tuple[str, int, bool, str | None, str | None]:
+    """``mqtt://[user[:password]@]host[:port]`` (``mqtts://`` for TLS) to host, port, tls, user, password."""
+    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
+        raise InvalidInputError(f"invalid MQTT broker {hide_password(url)!r}: expected mqtt://host:port")
+    tls = parts.scheme in ("mqtts", "ssl")
+    try:
+        port = parts.port or (8883 if tls else 1883)
+    except ValueError as exc:
+        raise InvalidInputError(f"invalid MQTT broker {hide_password(url)!r}: bad port") from exc
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return parts.hostname, port, tls, user, password
+
+
+class MqttSource:
+    """Subscribe to ``topics`` on the broker at ``url`` and hand each message to ``handler(payload, source)``."""
+
+    def __init__(self, url: str, topics: Sequence[str], client_id: str, handler: Handler) -> None:
+        mqtt = _paho()
+        self.url = url
+        self.topics = list(topics)
+        self.host, self.port, tls, user, password = parse_broker_url(url)
+        self._handler = handler
+        self._subscribed = threading.Event()
+        self._refused: str | None = None
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if user is not None:
+            self.client.username_pw_set(user, password)
+        if tls:
+            self.client.tls_set()
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            self._refused = str(reason)
+            self._subscribed.set()
+            logger.error("the MQTT broker %s refused the connection: %s", hide_password(self.url), reason)
+            return
+        logger.info("connected to %s (session present: %s)", hide_password(self.url), flags.session_present)
+        client.subscribe([(topic, 1) for topic in self.topics])
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        failed = [str(r) for r in reasons if r.is_failure]
+        if failed:
+            logger.error("the MQTT broker refused the subscription to %s: %s", self.topics, ", ".join(failed))
+        self._subscribed.set()
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            logger.warning("disconnected from the MQTT broker (%s); reconnecting", reason)
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        try:
+            self._handler(message.payload, f"mqtt:{message.topic}")
+        except Exception:  # not durable: no PUBACK, so the broker delivers it again
+            logger.exception("a message on %s could not be stored and is not acknowledged", message.topic)
+            return
+        client.ack(message.mid, message.qos)
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Connect, subscribe, and read messages from a background thread."""
+        try:
+            self.client.connect(self.host, self.port, keepalive=30)
+        except OSError as exc:
+            raise UnavailableError(
+                f"cannot connect to the MQTT broker {hide_password(self.url)}: {exc.strerror or exc}"
+            ) from exc
+        self.client.loop_start()
+        if not self._subscribed.wait(timeout) or self._refused is not None:
+            self.stop()
+            why = self._refused or f"no answer in {timeout:g}s"
+            raise UnavailableError(f"the MQTT broker {hide_password(self.url)} did not take the subscription: {why}")
+
+    def stop(self) -> None:
+        """Disconnect; messages not yet acknowledged are delivered again on the next start."""
+        self.client.disconnect()
+        self.client.loop_stop()
