@@ -17,7 +17,6 @@ FORBIDDEN = {
     "runtimes": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.registry"},
     "serving": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},
     "optimize": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},
-    "batch": {"typer", "rich", "starlette", "uvicorn", "fastapi", "modelport.cli", "modelport.web"},
     "web": {"typer", "rich", "modelport.cli"},
     "codecs": {
         "typer",
