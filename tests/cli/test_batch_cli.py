@@ -40,6 +40,7 @@ def iot_cli(tmp_path: Path) -> Run:
     return run
 
 
+@pytest.mark.slow
 def test_the_iot_example_from_the_command_line(iot_cli: Run, tmp_path: Path) -> None:
     trained = iot_cli("examples/iot/train.py", "--json", module=False)
     assert len(json.loads(trained.stdout)["registered"]) == 15
