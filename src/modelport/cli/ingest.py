@@ -45,14 +45,14 @@ def _host_port(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _describe(settings: IngestSettings, ingester: Ingester, listening: list[str]) -> str:
+def _describe(settings: IngestSettings, listening: list[str], replayed: int, reopened: int) -> str:
     from ..batch.ingest.settings import format_duration, hide_password
 
-    read_back = f", {ingester.stats.replayed} readings read back from the log" if ingester.stats.replayed else ""
+    read_back = f"; {replayed} readings in {reopened} open windows read back from the log" if replayed else ""
     return (
         f"modelport ingest: {' and '.join(listening)} -> {hide_password(settings.output)}\n"
         f"  {format_duration(settings.window_s)} windows, {format_duration(settings.grace_s)} grace; "
-        f"state {settings.state_dir}; {ingester.open_windows} open windows{read_back}"
+        f"state {settings.state_dir}{read_back}"
     )
 
 
@@ -133,6 +133,7 @@ def ingest(
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         ingester = Ingester(settings)
+        replayed, reopened = ingester.stats.replayed, ingester.open_windows  # before new readings come
         server: IngestServer | None = None
         source: MqttSource | None = None
         try:
@@ -154,13 +155,13 @@ def ingest(
                         "http": server.url if server else None,
                         "output": hide_password(settings.output),
                         "state": str(settings.state_dir),
-                        "open_windows": ingester.open_windows,
-                        "replayed": ingester.stats.replayed,
+                        "open_windows": reopened,
+                        "replayed": replayed,
                     },
                     indent=False,
                 )
             else:
-                print(_describe(settings, ingester, listening), flush=True)
+                print(_describe(settings, listening, replayed, reopened), flush=True)
             tick = min(1.0, (settings.idle_close_s or 4.0) / 4)
             while not stop.wait(tick):
                 try:

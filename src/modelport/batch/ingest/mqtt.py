@@ -56,6 +56,7 @@ class MqttSource:
         self.host, self.port, tls, user, password = parse_broker_url(url)
         self._handler = handler
         self._subscribed = threading.Event()
+        self._disconnected = threading.Event()
         self._refused: str | None = None
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -89,12 +90,14 @@ class MqttSource:
         self._subscribed.set()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        self._disconnected.set()
         if reason.is_failure:
             logger.warning("disconnected from the MQTT broker (%s); reconnecting", reason)
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        source = f"mqtt:{message.topic}" + (" (redelivered)" if message.dup else "")
         try:
-            self._handler(message.payload, f"mqtt:{message.topic}")
+            self._handler(message.payload, source)
         except Exception:  # not durable: no PUBACK, so the broker delivers it again
             logger.exception("a message on %s could not be stored and is not acknowledged", message.topic)
             return
@@ -114,7 +117,11 @@ class MqttSource:
             why = self._refused or f"no answer in {timeout:g}s"
             raise UnavailableError(f"the MQTT broker {hide_password(self.url)} did not take the subscription: {why}")
 
-    def stop(self) -> None:
-        """Disconnect; messages not yet acknowledged are delivered again on the next start."""
-        self.client.disconnect()
+    def stop(self, timeout: float = 5.0) -> None:
+        """Disconnect once the acknowledgements queued so far are sent (the network thread writes them before the
+        DISCONNECT; stopping it sooner would drop them, and the broker would deliver those messages again).
+        Messages not acknowledged are delivered again on the next start."""
+        self._disconnected.clear()
+        if self.client.disconnect() == 0:
+            self._disconnected.wait(timeout)
         self.client.loop_stop()
