@@ -8,16 +8,16 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..codecs.json import to_jsonable
 from ..codecs.signature import Signature, infer_signature
-from ..errors import ConflictError, InvalidInputError, ModelNotFoundError, NotFoundError
+from ..errors import ConflictError, InvalidInputError, ModelNotFoundError, ModelportError, NotFoundError
 from ..runtimes import ModelContext, Runtime, create_runtime
 from . import frameworks
 from .db import read_session, write_session
@@ -30,6 +30,7 @@ from .tables import AliasRow, FileRow, ModelRow, ModelVersionRow, TagRow, as_utc
 
 logger = logging.getLogger(__name__)
 
+_IN_CHUNK = 500  # ids per IN (...) query, well under every database's limit on bound parameters
 _SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache"})
 
 
@@ -248,6 +249,50 @@ class ModelRegistry:
             row = self._version_row(session, ref)
             return self._records(session, [row])[0]
 
+    def get_many(self, refs: Iterable[str]) -> dict[str, ModelVersion | ModelportError]:
+        """Each reference resolved as ``get`` resolves it, in one read of the database: its version, or the error
+        ``get`` would raise for it. Plain names (the newest version) take a few queries for all of them together;
+        a ``NAME:VERSION``, a ``NAME@ALIAS`` or an unknown name is looked up as ``get`` does."""
+        parsed: dict[str, Reference | ModelportError] = {}
+        for text in dict.fromkeys(refs):
+            try:
+                parsed[text] = parse_reference(text)
+            except ModelportError as exc:
+                parsed[text] = exc
+        with read_session(self.engine) as session:
+            plain = sorted({r.name for r in parsed.values() if isinstance(r, Reference) and str(r) == r.name})
+            newest: dict[str, int] = {}  # name -> the id of its newest version
+            for chunk in _chunks(plain):
+                ids = select(ModelRow.id).where(ModelRow.name.in_(chunk))
+                top = (
+                    select(ModelVersionRow.model_id, func.max(ModelVersionRow.version).label("version"))
+                    .where(ModelVersionRow.model_id.in_(ids))
+                    .group_by(ModelVersionRow.model_id)
+                    .subquery()
+                )
+                query = (
+                    select(ModelRow.name, ModelVersionRow.id)
+                    .join(ModelVersionRow, ModelVersionRow.model_id == ModelRow.id)
+                    .join(top, (top.c.model_id == ModelRow.id) & (top.c.version == ModelVersionRow.version))
+                )
+                newest.update((name, version_id) for name, version_id in session.execute(query))
+            found: dict[str, int | ModelportError] = {}  # the version's id, or why there is none
+            for text, ref in parsed.items():
+                if isinstance(ref, ModelportError):
+                    found[text] = ref
+                elif str(ref) == ref.name and ref.name in newest:
+                    found[text] = newest[ref.name]
+                else:
+                    try:
+                        found[text] = self._version_row(session, ref).id
+                    except ModelportError as exc:
+                        found[text] = exc
+            version_ids = sorted({i for i in found.values() if isinstance(i, int)})
+            records: dict[int, ModelVersion] = {}
+            for chunk in _chunks(version_ids):
+                records.update(zip(chunk, self._records_by_id(session, chunk), strict=True))
+        return {text: records[i] if isinstance(i, int) else i for text, i in found.items()}
+
     def list(self, name: str | None = None, tag: str | None = None, latest: bool = False) -> list[ModelVersion]:
         """Every version, newest first within each name; filtered by exact ``name`` and by ``tag``
         (``KEY`` or ``KEY=VALUE``); ``latest`` keeps only the newest version of each name."""
@@ -271,9 +316,11 @@ class ModelRegistry:
             return self._records(session, rows)
 
     def _records(self, session: Session, rows: builtins.list[ModelVersionRow]) -> builtins.list[ModelVersion]:
-        if not rows:
+        return self._records_by_id(session, [r.id for r in rows])
+
+    def _records_by_id(self, session: Session, ids: builtins.list[int]) -> builtins.list[ModelVersion]:
+        if not ids:
             return []
-        ids = [r.id for r in rows]
         full = {
             r.id: r
             for r in session.scalars(
@@ -437,6 +484,11 @@ class ModelRegistry:
         runtime = create_runtime(context)
         runtime.load()
         return runtime
+
+
+def _chunks(items: builtins.list[Any]) -> Iterable[builtins.list[Any]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
 
 
 def _record(row: ModelVersionRow, aliases: tuple[str, ...]) -> ModelVersion:
