@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
@@ -120,5 +121,32 @@ class ServiceMetrics:
         if self.multiprocess_dir is None:
             return bytes(generate_latest(self.registry))
         combined = CollectorRegistry()
-        MultiProcessCollector(combined, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        combined.register(_WorkerFiles(self.multiprocess_dir))
         return bytes(generate_latest(combined))
+
+
+class _WorkerFiles:
+    """prometheus_client's multiprocess collector, minus two races it loses (client_python #425 and #1199): a
+    starting worker's file exists at 0 bytes before it is sized, and a gone worker's gauge file can be removed
+    between listing the folder and reading it. An empty file holds nothing yet and is skipped; a file that vanished
+    is listed again."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def collect(self) -> Any:
+        for attempt in range(3):
+            files = [str(p) for p in Path(self.directory).glob("*.db") if _size(p) > 0]
+            try:
+                return MultiProcessCollector.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        return []
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
