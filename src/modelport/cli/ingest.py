@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ import typer
 from pydantic import ValidationError
 
 from ..errors import InvalidInputError
+from ..settings import WorkspaceSettings
 from ._output import print_json
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ def _summary(settings: IngestSettings, ingester: Ingester) -> str:
 
 
 def ingest(
+    ctx: typer.Context,
     output: Annotated[
         str | None, typer.Option("--output", "-O", help="Where windows go: a folder or fsspec URL (s3://...).")
     ] = None,
@@ -89,7 +92,8 @@ def ingest(
         str | None, typer.Option(help="Close every open window after this long without readings (default never).")
     ] = None,
     state: Annotated[
-        Path | None, typer.Option("--state", help="State folder: log, closed windows, rejected readings.")
+        Path | None,
+        typer.Option("--state", help="State folder: log, closed windows, rejected readings (default HOME/ingest)."),
     ] = None,
     client_id: Annotated[
         str | None, typer.Option(help="MQTT client id of the persistent session (default from the state folder).")
@@ -108,6 +112,9 @@ def ingest(
     from ..web.ingest import IngestServer
 
     host, port = _host_port(http) if http is not None else (None, None)
+    home = ctx.obj.get("home") if isinstance(ctx.obj, dict) else None
+    if state is None and "MODELPORT_INGEST_STATE_DIR" not in os.environ:
+        state = Path(home or WorkspaceSettings().home) / "ingest"  # beside the workspace it belongs with
     settings = _settings(
         {
             "output": output,
