@@ -50,12 +50,20 @@ def _host_port(value: str) -> tuple[str, int]:
 def _describe(settings: IngestSettings, listening: list[str], replayed: int, reopened: int) -> str:
     from ..batch.ingest.settings import format_duration, hide_password
 
-    read_back = f"; {replayed} readings in {reopened} open windows read back from the log" if replayed else ""
+    read_back = (
+        f"; {_count(replayed, 'reading')} in {_count(reopened, 'open window')} read back from the log"
+        if replayed
+        else ""
+    )
     return (
         f"modelport ingest: {' and '.join(listening)} -> {hide_password(settings.output)}\n"
         f"  {format_duration(settings.window_s)} windows, {format_duration(settings.grace_s)} grace; "
         f"state {settings.state_dir}{read_back}"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _summary(settings: IngestSettings, ingester: Ingester) -> str:
@@ -65,8 +73,8 @@ def _summary(settings: IngestSettings, ingester: Ingester) -> str:
     aside = f" ({reasons}; set aside in {settings.state_dir / 'rejected'})" if rejected else ""
     return (
         f"stopped: {stats.accepted} accepted, {stats.duplicates} duplicates, {rejected} rejected{aside}; "
-        f"{stats.windows_written} windows written ({stats.rows_written} rows); "
-        f"{ingester.open_windows} windows still open, kept in the log for the next start"
+        f"{_count(stats.windows_written, 'window')} written ({_count(stats.rows_written, 'row')}); "
+        f"{_count(ingester.open_windows, 'window')} still open, kept in the log for the next start"
     )
 
 
