@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ import typer
 from pydantic import ValidationError
 
 from ..errors import InvalidInputError
+from ..settings import WorkspaceSettings
 from ._output import print_json
 
 if TYPE_CHECKING:
@@ -48,12 +50,20 @@ def _host_port(value: str) -> tuple[str, int]:
 def _describe(settings: IngestSettings, listening: list[str], replayed: int, reopened: int) -> str:
     from ..batch.ingest.settings import format_duration, hide_password
 
-    read_back = f"; {replayed} readings in {reopened} open windows read back from the log" if replayed else ""
+    read_back = (
+        f"; {_count(replayed, 'reading')} in {_count(reopened, 'open window')} read back from the log"
+        if replayed
+        else ""
+    )
     return (
         f"modelport ingest: {' and '.join(listening)} -> {hide_password(settings.output)}\n"
         f"  {format_duration(settings.window_s)} windows, {format_duration(settings.grace_s)} grace; "
         f"state {settings.state_dir}{read_back}"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _summary(settings: IngestSettings, ingester: Ingester) -> str:
@@ -63,12 +73,13 @@ def _summary(settings: IngestSettings, ingester: Ingester) -> str:
     aside = f" ({reasons}; set aside in {settings.state_dir / 'rejected'})" if rejected else ""
     return (
         f"stopped: {stats.accepted} accepted, {stats.duplicates} duplicates, {rejected} rejected{aside}; "
-        f"{stats.windows_written} windows written ({stats.rows_written} rows); "
-        f"{ingester.open_windows} windows still open, kept in the log for the next start"
+        f"{_count(stats.windows_written, 'window')} written ({_count(stats.rows_written, 'row')}); "
+        f"{_count(ingester.open_windows, 'window')} still open, kept in the log for the next start"
     )
 
 
 def ingest(
+    ctx: typer.Context,
     output: Annotated[
         str | None, typer.Option("--output", "-O", help="Where windows go: a folder or fsspec URL (s3://...).")
     ] = None,
@@ -89,7 +100,8 @@ def ingest(
         str | None, typer.Option(help="Close every open window after this long without readings (default never).")
     ] = None,
     state: Annotated[
-        Path | None, typer.Option("--state", help="State folder: log, closed windows, rejected readings.")
+        Path | None,
+        typer.Option("--state", help="State folder: log, closed windows, rejected readings (default HOME/ingest)."),
     ] = None,
     client_id: Annotated[
         str | None, typer.Option(help="MQTT client id of the persistent session (default from the state folder).")
@@ -108,6 +120,9 @@ def ingest(
     from ..web.ingest import IngestServer
 
     host, port = _host_port(http) if http is not None else (None, None)
+    home = ctx.obj.get("home") if isinstance(ctx.obj, dict) else None
+    if state is None and "MODELPORT_INGEST_STATE_DIR" not in os.environ:
+        state = Path(home or WorkspaceSettings().home) / "ingest"  # beside the workspace it belongs with
     settings = _settings(
         {
             "output": output,

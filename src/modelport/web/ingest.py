@@ -49,7 +49,7 @@ def create_ingest_app(ingester: Ingester, max_body_bytes: int) -> Starlette:
         return _json(outcome.to_json())
 
     async def health(request: Request) -> Response:
-        return _json({"status": "ok", "open_windows": ingester.open_windows, **ingester.stats.to_json()})
+        return _json({"status": "ok", **ingester.snapshot()})
 
     return Starlette(
         routes=[Route("/readings", readings, methods=["POST"]), Route("/health", health, methods=["GET"])],

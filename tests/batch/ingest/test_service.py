@@ -173,3 +173,29 @@ def test_idle_close_writes_the_open_windows(make_settings: MakeSettings, tmp_pat
     assert ingester.open_windows == 0
     _assert_output_is(tmp_path / "out", SLICE.head(30))
     ingester.close()
+
+
+def test_a_reading_from_the_future_cannot_close_every_window(make_settings: MakeSettings) -> None:
+    ingester = Ingester(make_settings())
+    ingester.submit(payload(readings(SLICE.head(15))), "test")
+    outcome = ingester.submit(payload([{"TS": "2999-01-01T00:00:00Z", "Device": 9, "Tag": 9, "Value": 1.0}]), "t")
+    assert [r.reason for r in outcome.rejected] == [Reason.BAD_TIMESTAMP]
+    assert "ahead of this machine's clock" in outcome.rejected[0].detail
+    assert ingester.stats.windows_written == 0 and ingester.open_windows == 1
+    ingester.close()
+
+
+def test_the_public_names_of_ingest_are_pinned() -> None:
+    import modelport.batch.ingest as ingest
+
+    assert sorted(ingest.__all__) == [
+        "IngestSettings",
+        "Ingester",
+        "Outcome",
+        "Reading",
+        "Reason",
+        "Rejection",
+        "Stats",
+        "parse_duration",
+        "parse_payload",
+    ]

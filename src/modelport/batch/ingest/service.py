@@ -116,12 +116,16 @@ class Ingester:
     def open_windows(self) -> int:
         return len(self.windows)
 
+    def snapshot(self) -> dict[str, Any]:
+        """The counts and the open windows, read consistently while readings come in."""
+        with self._lock:
+            return {"open_windows": len(self.windows), **self.stats.to_json()}
+
     def submit(self, payload: bytes | str, source: str) -> Outcome:
         """Take one payload; returns once it is durable (logged or set aside). Raises only when the log or the
         rejected file cannot be written (the payload must then not be acknowledged)."""
         parsed = parse_payload(payload)
-        outcome = self.accept(parsed.readings, parsed.rejections, source, parsed.is_list)
-        return outcome
+        return self.accept(parsed.readings, parsed.rejections, source, parsed.is_list)
 
     def accept(
         self,
@@ -134,9 +138,14 @@ class Ingester:
         rejected = list(rejections)
         new: list[Reading] = []
         duplicates = 0
+        ahead = round((time.time() + self.settings.max_ahead_s) * 1_000_000)
         with self._lock:
             seen: dict[tuple[int, str, str], float] = {}
             for index, reading in readings:
+                if reading.ts_us > ahead:
+                    detail = f"TS {format_ts(reading.ts_us)} is ahead of this machine's clock by more than max_ahead_s"
+                    rejected.append(Rejection(index, Reason.BAD_TIMESTAMP, detail, reading.to_json()))
+                    continue
                 if self._closing_before is not None and reading.ts_us < self._closing_before:
                     start = format_ts(self.windows.start_of(reading.ts_us))
                     rejected.append(Rejection(index, Reason.LATE, f"its window {start} is written", reading.to_json()))

@@ -52,7 +52,7 @@ class IngestSettings(BaseSettings):
     state_dir: Path = Field(
         default=Path(".modelport/ingest"),
         description="Local folder of the write-ahead log, the record of closed windows and the set-aside (rejected) "
-        "readings. One ingester per folder; keep it across restarts.",
+        "readings. One ingester per folder; keep it across restarts. The CLI's default is <workspace home>/ingest.",
     )
     window_s: float = Field(
         default=60.0,
@@ -66,6 +66,12 @@ class IngestSettings(BaseSettings):
         ge=0,
         description="How long after a window's end (by the newest reading's TS) it still takes readings; then it is "
         "written, and readings for it that come later are set aside as late.",
+    )
+    max_ahead_s: float = Field(
+        default=86400.0,
+        gt=0,
+        description="A reading whose TS is further ahead of this machine's clock is set aside (bad_timestamp): one "
+        "device with a clock in the future would otherwise close every window at once.",
     )
     idle_close_s: float | None = Field(
         default=None,
@@ -90,7 +96,7 @@ class IngestSettings(BaseSettings):
         default=10 * 1024 * 1024, ge=1, description="Largest HTTP body accepted; larger ones get 413."
     )
 
-    @field_validator("window_s", "grace_s", "idle_close_s", mode="before")
+    @field_validator("window_s", "grace_s", "idle_close_s", "max_ahead_s", mode="before")
     @classmethod
     def _durations(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value  # "1m" as well as 60
