@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
@@ -16,7 +16,9 @@ from rich.table import Table
 
 from ..codecs.json import dumps
 from ..errors import InvalidInputError
-from ..registry import Workspace
+
+if TYPE_CHECKING:
+    from ..registry import Workspace
 
 
 def _console(stderr: bool = False) -> Console:
@@ -93,6 +95,13 @@ def read_input(path: str) -> bytes:
         raise InvalidInputError(f"cannot read the input file {path}: {exc.strerror or exc}") from exc
 
 
-def open_workspace(ctx: typer.Context) -> Workspace:
+def workspace_home(ctx: typer.Context) -> Path | None:
+    """The workspace folder that ``--home`` (or ``MODELPORT_HOME``) names, if any."""
     home = ctx.obj.get("home") if isinstance(ctx.obj, dict) else None
-    return Workspace(home)
+    return Path(home) if home is not None else None
+
+
+def open_workspace(ctx: typer.Context) -> Workspace:
+    from ..registry.workspace import Workspace  # here: SQLAlchemy is imported by the commands that need it
+
+    return Workspace(workspace_home(ctx))
