@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -74,6 +73,8 @@ def parse_pairs(items: Sequence[str] | None, what: str, typed: bool) -> dict[str
         if not sep or not key.strip():
             raise InvalidInputError(f"invalid {what} {item!r}: expected KEY=VALUE")
         if typed:
+            import yaml  # here, not above: most commands, and `serve` without --option, never read YAML
+
             try:
                 result[key.strip()] = yaml.safe_load(value) if value.strip() else ""
             except yaml.YAMLError:
