@@ -87,6 +87,7 @@ class ScoringServer:
             access_log=False,
             timeout_graceful_shutdown=30,
             server_header=False,
+            ws="none",  # no WebSocket routes: not importing the websockets package saves start-up and memory
         )
         return uvicorn.Server(config)
 
