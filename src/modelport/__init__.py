@@ -17,15 +17,22 @@ from .errors import (
     NotFoundError,
     ScriptError,
 )
-from .registry import EnvironmentVersion, ModelVersion, Resources, Workspace
+from .registry import EnvironmentVersion, ModelVersion, Resources
 from .runtimes import Runtime
 
 if TYPE_CHECKING:
     from .client import ScoringClient
+    from .registry import Workspace
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ScoringClient":  # imported on first use: it brings httpx, which scripts that only register skip
+    # Imported on first use: the workspace brings SQLAlchemy, which a scoring server does without, and the client
+    # brings httpx, which scripts that only register skip.
+    if name == "Workspace":
+        from .registry.workspace import Workspace
+
+        return Workspace
+    if name == "ScoringClient":
         from .client import ScoringClient
 
         return ScoringClient

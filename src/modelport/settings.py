@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_PORT = 5001  # where a scoring service listens unless told otherwise: the port Azure ML's inference server uses
+
 
 class WorkspaceSettings(BaseSettings):
     """Where a workspace keeps its state. Every field can be set by an environment variable ``MODELPORT_<FIELD>``."""

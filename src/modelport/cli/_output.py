@@ -7,16 +7,17 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
 from ..codecs.json import dumps
 from ..errors import InvalidInputError
-from ..registry import Workspace
+
+if TYPE_CHECKING:
+    from ..registry import Workspace
 
 
 def _console(stderr: bool = False) -> Console:
@@ -72,6 +73,8 @@ def parse_pairs(items: Sequence[str] | None, what: str, typed: bool) -> dict[str
         if not sep or not key.strip():
             raise InvalidInputError(f"invalid {what} {item!r}: expected KEY=VALUE")
         if typed:
+            import yaml  # here, not above: most commands, and `serve` without --option, never read YAML
+
             try:
                 result[key.strip()] = yaml.safe_load(value) if value.strip() else ""
             except yaml.YAMLError:
@@ -93,6 +96,13 @@ def read_input(path: str) -> bytes:
         raise InvalidInputError(f"cannot read the input file {path}: {exc.strerror or exc}") from exc
 
 
-def open_workspace(ctx: typer.Context) -> Workspace:
+def workspace_home(ctx: typer.Context) -> Path | None:
+    """The workspace folder that ``--home`` (or ``MODELPORT_HOME``) names, if any."""
     home = ctx.obj.get("home") if isinstance(ctx.obj, dict) else None
-    return Workspace(home)
+    return Path(home) if home is not None else None
+
+
+def open_workspace(ctx: typer.Context) -> Workspace:
+    from ..registry.workspace import Workspace  # here: SQLAlchemy is imported by the commands that need it
+
+    return Workspace(workspace_home(ctx))

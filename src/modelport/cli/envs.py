@@ -9,7 +9,7 @@ import typer
 
 from ..errors import InvalidInputError
 from ..registry import EnvironmentVersion
-from ..registry.environments import DEFAULT_PORT, EnvironmentRegistry
+from ..settings import DEFAULT_PORT
 from ._output import JSON_OPTION, console, fields, open_workspace, print_json, table, when
 
 app = typer.Typer(help="Register, list and show environments; render Dockerfiles.", no_args_is_help=True)
@@ -117,13 +117,14 @@ def dockerfile(
     if not 1 <= port <= 65535:
         raise InvalidInputError(f"invalid port {port}: expected 1-65535")
     with open_workspace(ctx) as ws:
-        env = ws.environments.get(ref)
+        environments = ws.environments
+        env = environments.get(ref)
         if model is not None:
             ws.models.get(model)  # fail now, not at container start, when the model does not exist
-    text = EnvironmentRegistry.dockerfile(env, model=model, port=port)
+    text = environments.dockerfile(env, model=model, port=port)
     _write(output, text)
     if requirements_out is not None:
-        _write(requirements_out, EnvironmentRegistry.requirements_text(env))
+        _write(requirements_out, environments.requirements_text(env))
     if output is not None or requirements_out is not None:
         written = [str(p) for p in (output, requirements_out) if p is not None]
         typer.echo(f"Wrote {', '.join(written)}", err=True)

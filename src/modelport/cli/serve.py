@@ -6,17 +6,18 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from ..codecs.json import dumps, loads
 from ..errors import InvalidInputError
-from ..registry import Workspace
-from ..registry.materialize import materialize
 from ..serving import ServingSettings
-from ._output import open_workspace, parse_pairs, print_json, read_input
+from ._output import open_workspace, parse_pairs, print_json, read_input, workspace_home
+
+if TYPE_CHECKING:
+    from ..registry import ModelCatalog, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 def _enter_environment(workspace: Workspace, ref: str) -> None:
     """Serve inside the environment's virtualenv: build it (first time only), then run this same command with its
     Python. Inside it, ``MODELPORT_ACTIVE_ENV`` says we are there already."""
+    from ..registry.materialize import materialize
+
     env = workspace.environments.get(ref)
     if os.environ.get("MODELPORT_ACTIVE_ENV") == env.ref:
         return
@@ -94,10 +97,19 @@ def serve(
         raise InvalidInputError(f"invalid serving settings: {problems}") from exc
     debug = bool(ctx.obj and ctx.obj.get("debug"))
     logs.configure(logging.DEBUG if debug else logging.INFO)
-    workspace = open_workspace(ctx)
+    workspace: Workspace | ModelCatalog
+    if env is not None:
+        workspace = open_workspace(ctx)
+        try:
+            _enter_environment(workspace, env)  # returns inside it (else it execs into it, or fails)
+        except BaseException:
+            workspace.close()
+            raise
+    else:  # models only: read straight from a SQLite workspace, without SQLAlchemy (see registry.catalog)
+        from ..registry.catalog import ModelCatalog
+
+        workspace = ModelCatalog.open(workspace_home(ctx)) or open_workspace(ctx)
     try:
-        if env is not None:
-            _enter_environment(workspace, env)
         server = ScoringServer(
             workspace,
             models,

@@ -8,19 +8,22 @@ import logging
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..codecs.signature import Signature
 from ..errors import InvalidInputError
-from ..registry import ModelVersion, Workspace
+from ..registry import ModelVersion
 from ..runtimes import ModelContext, Runtime, create_runtime
 from ..runtimes.base import SERVING_OPTIONS
 from .benchmark import BATCH_ROWS, REPEAT, Timing, benchmark
 from .convert import Conversion, UnconvertibleError, convert, squeeze_output
 from .equivalence import GENERATED_ROWS, SPREAD, Probe, Tolerance, compare, first_rows, generated_probe, sample_probe
 from .report import DRY_RUN, REGISTERED, OptimizeReport
+
+if TYPE_CHECKING:
+    from ..registry import Workspace
 
 logger = logging.getLogger(__name__)
 

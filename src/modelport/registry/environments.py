@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from .._version import __version__
 from ..errors import EnvironmentNotFoundError, InvalidInputError
+from ..settings import DEFAULT_PORT
 from .db import read_session, write_session
 from .naming import get_or_create_name, next_version
 from .records import EnvironmentVersion
@@ -27,7 +28,6 @@ from .refs import Reference, closest, parse_reference, validate_name
 from .tables import EnvironmentNameRow, EnvironmentVersionRow, as_utc
 
 _PYTHON = re.compile(r"3\.\d{1,2}(\.\d{1,2})?")
-DEFAULT_PORT = 5001  # the port Azure ML's inference server listens on
 
 
 def parse_requirements(lines: Iterable[str], source: str = "requirements") -> list[str]:

@@ -16,16 +16,16 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..codecs.json import to_jsonable
-from ..codecs.signature import Signature, infer_signature
+from ..codecs.signature import infer_signature
 from ..errors import ConflictError, InvalidInputError, ModelNotFoundError, ModelportError, NotFoundError
-from ..runtimes import ModelContext, Runtime, create_runtime
 from . import frameworks
 from .db import read_session, write_session
+from .loading import ModelLoader
 from .naming import get_or_create_name, next_version
 from .records import ModelFile, ModelVersion, Resources
 from .refs import MAX_VERSION, Reference, closest, parse_reference, validate_alias, validate_name
 from .serialize import dump_object
-from .store import ArtifactStore, sha256_file
+from .store import ArtifactStore
 from .tables import AliasRow, FileRow, ModelRow, ModelVersionRow, TagRow, as_utc
 
 logger = logging.getLogger(__name__)
@@ -68,13 +68,19 @@ def _jsonable(value: Any, what: str) -> Any:
         raise InvalidInputError(f"the {what} cannot be stored as JSON: {exc}") from exc
 
 
-class ModelRegistry:
+class ModelRegistry(ModelLoader):
     """Models of one workspace. Get one from ``Workspace.models``."""
 
     def __init__(self, engine: Engine, store: ArtifactStore, cache_dir: Path) -> None:
         self.engine = engine
         self.store = store
         self.cache_dir = cache_dir
+
+    def artifacts(self) -> ArtifactStore:
+        return self.store
+
+    def after_fork(self) -> None:
+        self.engine.dispose(close=False)
 
     # -- registering -------------------------------------------------------------------------------------------
 
@@ -388,7 +394,7 @@ class ModelRegistry:
         for sha256 in candidates - still_used:
             self.store.delete(sha256)
 
-    # -- files: download, materialize, load ---------------------------------------------------------------------
+    # -- files: download (materialize and load are ModelLoader's) -----------------------------------------------
 
     def download(self, ref: str | Reference, destination: str | os.PathLike[str]) -> Path:
         """Write a version's files to a new folder (code files under ``code/``); all or nothing."""
@@ -406,84 +412,6 @@ class ModelRegistry:
         finally:
             shutil.rmtree(partial, ignore_errors=True)
         return target
-
-    def _write_files(self, version: ModelVersion, model_dir: Path, code_dir: Path) -> None:
-        for f in version.files:
-            base = model_dir if f.role == "model" else code_dir
-            self.store.copy_to(f.sha256, f.size, base / f.path, label=f"{version.ref}/{f.path}")
-
-    def materialize(self, version: ModelVersion) -> tuple[Path, Path | None]:
-        """A verified local copy of a version's files: (model folder, code folder or None)."""
-        root = self.cache_dir / "models" / version.name / str(version.version)
-        has_code = any(f.role == "code" for f in version.files)
-        if root.exists():
-            if self._verify(version, root):
-                return root / "model", (root / "code" if has_code else None)
-            logger.warning("cached copy of %s failed verification; fetching it again", version.ref)
-            shutil.rmtree(root, ignore_errors=True)
-        root.parent.mkdir(parents=True, exist_ok=True)
-        partial = root.parent / f".{root.name}.{uuid.uuid4().hex}.partial"
-        try:
-            (partial / "model").mkdir(parents=True)
-            self._write_files(version, partial / "model", partial / "code")
-            try:
-                os.rename(partial, root)
-            except OSError:
-                if not (root.exists() and self._verify(version, root)):  # another process won the race
-                    raise
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
-        return root / "model", (root / "code" if has_code else None)
-
-    @staticmethod
-    def _verify(version: ModelVersion, root: Path) -> bool:
-        for f in version.files:
-            local = root / ("model" if f.role == "model" else "code") / f.path
-            if not local.is_file() or sha256_file(local) != (f.sha256, f.size):
-                return False
-        return True
-
-    def path_of(self, name: str, version: int | None = None) -> Path:
-        """The local path of a model's file or folder (what Azure ML's ``Model.get_model_path`` returns)."""
-        record = self.get(Reference(name, version=version))
-        model_dir, _ = self.materialize(record)
-        return model_dir / record.model_path.split("/", 1)[0]
-
-    def load(
-        self,
-        ref: str | Reference,
-        *,
-        entry_script: str | os.PathLike[str] | None = None,
-        source_directory: str | os.PathLike[str] | None = None,
-        **options: Any,
-    ) -> Runtime:
-        """A loaded, ready runtime for a version; ``options`` override the version's runtime options, and an
-        ``entry_script`` given here replaces the registered one."""
-        version = self.get(ref)
-        model_dir, code_dir = self.materialize(version)
-        entry = version.entry_script
-        if entry_script is not None:
-            script = Path(entry_script)
-            code_dir = Path(source_directory) if source_directory is not None else script.parent
-            if not (script if source_directory is None or script.is_absolute() else code_dir / script).is_file():
-                raise InvalidInputError(f"cannot read the entry script {script}: no such file")
-            entry = script.name if source_directory is None else script.as_posix()
-            code_dir = code_dir.resolve()
-        context = ModelContext(
-            name=version.name,
-            version=version.version,
-            framework=version.framework,
-            model_dir=model_dir,
-            model_path=version.model_path,
-            code_dir=code_dir,
-            entry_script=entry,
-            signature=Signature.from_dict(version.signature) if version.signature else None,
-            options={**version.runtime_options, **options},
-            resolve_model_path=self.path_of,
-        )
-        runtime = create_runtime(context)
-        runtime.load()
-        return runtime
 
 
 def _chunks(items: builtins.list[Any]) -> Iterable[builtins.list[Any]]:

@@ -13,11 +13,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import fsspec
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError, InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    import fsspec
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def sha256_file(path: Path) -> tuple[str, int]:
 
 class ArtifactStore:
     def __init__(self, url: str, **storage_options: Any) -> None:
+        import fsspec  # here, not above: a server whose files are all in the cache never opens a store
+
         try:
             fs, root = fsspec.core.url_to_fs(url, **storage_options)
         except (ValueError, ImportError) as exc:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..codecs.signature import Signature
 from ..errors import (
@@ -27,11 +27,15 @@ from ..errors import (
     ScoringTimeoutError,
     UnavailableError,
 )
-from ..registry import ModelVersion, Workspace
+from ..registry import ModelVersion
+from ..registry.loading import ModelLoader
 from ..runtimes import Runtime
 from .batching import Batcher, BatchPolicy
 from .metrics import ServiceMetrics
 from .settings import ServingSettings
+
+if TYPE_CHECKING:
+    from ..registry import Workspace
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,11 +66,14 @@ class ServedModel:
 
 
 class InferenceService:
-    """Loads the model versions named by ``refs`` (``NAME``, ``NAME:VERSION``, ``NAME@ALIAS``) and scores them."""
+    """Loads the model versions named by ``refs`` (``NAME``, ``NAME:VERSION``, ``NAME@ALIAS``) and scores them.
+
+    The models are found in ``workspace``: a ``Workspace``, or straight in its ``ModelRegistry`` or read-only
+    ``ModelCatalog`` (what ``modelport serve`` passes for a SQLite workspace, to do without SQLAlchemy)."""
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Workspace | ModelLoader,
         refs: Sequence[str],
         settings: ServingSettings | None = None,
         *,
@@ -79,6 +86,7 @@ class InferenceService:
         if entry_script is not None and len(refs) > 1:
             raise InvalidInputError("--entry-script applies to one model; register scripts with each model instead")
         self.workspace = workspace
+        self.source: ModelLoader = workspace if isinstance(workspace, ModelLoader) else workspace.models
         self.refs = list(refs)
         self.settings = settings or ServingSettings()
         self.entry_script = entry_script
@@ -98,9 +106,9 @@ class InferenceService:
         """Load every model (running script ``init()``s); the service is ready once all are loaded."""
         try:
             for ref in self.refs:
-                record = self.workspace.models.get(ref)
+                record = self.source.get(ref)
                 started = time.perf_counter()
-                runtime = self.workspace.models.load(
+                runtime = self.source.load(
                     record.ref, entry_script=self.entry_script, source_directory=self.source_directory, **self.options
                 )
                 seconds = time.perf_counter() - started

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ..settings import DEFAULT_PORT
+
 
 class ServingSettings(BaseSettings):
     """Limits and behaviour of one scoring service."""
@@ -12,7 +14,7 @@ class ServingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MODELPORT_SERVE_", extra="ignore")
 
     host: str = Field(default="127.0.0.1", description="Address to listen on; 0.0.0.0 for every interface.")
-    port: int = Field(default=5001, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes sharing the port.")
     max_body_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1, description="Largest request body accepted; larger ones get 413."

@@ -17,16 +17,19 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from ..errors import InvalidInputError, UnavailableError
-from ..registry import Workspace
 from ..serving import InferenceService, ServingSettings
 from ..serving.metrics import ServiceMetrics, use_multiprocess, worker_gone
 from .scoring import create_scoring_app
 from .workers import FORK_SAFE, WorkerSupervisor
+
+if TYPE_CHECKING:
+    from ..registry import Workspace
+    from ..registry.loading import ModelLoader
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -44,12 +47,13 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class ScoringServer:
-    """Serve model versions of a workspace. The models load in the constructor (a model that cannot load raises
-    there); ``run()`` serves in the foreground until SIGINT/SIGTERM, ``start()`` in a background thread."""
+    """Serve model versions of a workspace (or of its ``ModelRegistry`` or ``ModelCatalog``: see ``InferenceService``).
+    The models load in the constructor (a model that cannot load raises there); ``run()`` serves in the foreground
+    until SIGINT/SIGTERM, ``start()`` in a background thread."""
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Workspace | ModelLoader,
         models: Sequence[str],
         settings: ServingSettings | None = None,
         *,
@@ -83,6 +87,7 @@ class ScoringServer:
             access_log=False,
             timeout_graceful_shutdown=30,
             server_header=False,
+            ws="none",  # no WebSocket routes: not importing the websockets package saves start-up and memory
         )
         return uvicorn.Server(config)
 
@@ -117,7 +122,7 @@ class ScoringServer:
 
     def _serve_worker(self, metrics_dir: str, number: int) -> None:
         """The body of one worker process, after the fork."""
-        self.workspace.engine.dispose(close=False)  # the parent's database connections are not ours to use
+        self.service.source.after_fork()  # the parent's database connections are not ours to use
         use_multiprocess(metrics_dir)
         service = self.service
         if not self.preloaded:
