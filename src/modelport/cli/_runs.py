@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from ..batch import Progress as RunProgress
-from ..batch import Run, RunExecutor
-from ..registry import Workspace
 from ._output import console, err_console, fields, print_json, table, when
+
+if TYPE_CHECKING:
+    from ..batch import Progress as RunProgress
+    from ..batch import Run
+    from ..registry import Workspace
 
 ENGINE_OPTION = typer.Option(help="Where tasks run: local (a process pool here) or ray.")
 
@@ -38,6 +40,8 @@ def start_run(ctx: typer.Context, ws: Workspace, run: Run, *, wait: bool, json: 
 
 
 def execute_with_progress(ws: Workspace, run_id: str, *, address: str | None, show: bool) -> Run:
+    from ..batch import RunExecutor
+
     if not show or not err_console.is_terminal:
         return RunExecutor(ws, address=address, on_progress=_plain_progress(show)).execute(run_id)
     columns = (

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..registry.keys import ApiKeyRegistry
 from ._output import JSON_OPTION, console, err_console, open_workspace, print_json, table, when
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(help="Create, list and revoke API keys of modelport server.", no_args_is_help=True)
 
@@ -19,6 +21,8 @@ def create(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Create a key and print it: it is shown this once, only its hash is kept."""
+    from ..registry.keys import ApiKeyRegistry
+
     with open_workspace(ctx) as ws:
         new = ApiKeyRegistry(ws.engine).create(name)
     if json:
@@ -33,6 +37,8 @@ def create(
 @app.command("list")
 def list_(ctx: typer.Context, json: Annotated[bool, JSON_OPTION] = False) -> None:
     """List the keys: name, prefix, when created, last used and revoked (never the keys themselves)."""
+    from ..registry.keys import ApiKeyRegistry
+
     with open_workspace(ctx) as ws:
         keys = ApiKeyRegistry(ws.engine).list()
     if json:
@@ -63,6 +69,8 @@ def revoke(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Revoke a key: requests with it are refused from now on."""
+    from ..registry.keys import ApiKeyRegistry
+
     with open_workspace(ctx) as ws:
         key = ApiKeyRegistry(ws.engine).revoke(name)
     if json:

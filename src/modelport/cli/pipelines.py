@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..batch import PipelineRegistry, PipelineVersion, RunRegistry
 from ._output import JSON_OPTION, console, fields, open_workspace, parse_pairs, print_json, table, when
 from ._runs import ENGINE_OPTION, start_run
+
+if TYPE_CHECKING:
+    from ..batch import PipelineVersion
 
 app = typer.Typer(help="Register, list, show, publish and run batch-scoring pipelines.", no_args_is_help=True)
 
@@ -21,6 +23,8 @@ def register(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Register a pipeline from YAML: a new version when its steps or scripts changed, else the version it is."""
+    from ..batch import PipelineRegistry
+
     with open_workspace(ctx) as ws:
         registry = PipelineRegistry(ws)
         before = {v.ref for v in registry.list()}
@@ -39,6 +43,8 @@ def list_(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """List pipeline versions."""
+    from ..batch import PipelineRegistry
+
     with open_workspace(ctx) as ws:
         versions = PipelineRegistry(ws).list(name)
     if json:
@@ -70,6 +76,8 @@ def show(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Show a pipeline version: its parameters, steps and definition."""
+    from ..batch import PipelineRegistry
+
     with open_workspace(ctx) as ws:
         version = PipelineRegistry(ws).get(ref)
     if json:
@@ -107,6 +115,8 @@ def publish(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Publish a version: the one REST callers (POST /pipelines/NAME/runs) and schedules start."""
+    from ..batch import PipelineRegistry
+
     with open_workspace(ctx) as ws:
         version = PipelineRegistry(ws).publish(ref)
     if json:
@@ -139,6 +149,8 @@ def run(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Start a run of a pipeline; prints its id (and, with --wait, how it went)."""
+    from ..batch import RunRegistry
+
     with open_workspace(ctx) as ws:
         created = RunRegistry(ws).create(
             ref,

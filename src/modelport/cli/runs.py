@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import fsspec
 import typer
 
-from ..batch import RunRegistry
 from ..errors import InvalidInputError, NotFoundError
 from ._output import JSON_OPTION, console, open_workspace, print_json, table, when
 from ._runs import execute_with_progress, start_run, summary, task_table
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(help="List, show, read the logs of, download, retry and cancel pipeline runs.", no_args_is_help=True)
 
@@ -25,6 +27,8 @@ def list_(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """List runs, newest first."""
+    from ..batch import RunRegistry
+
     with open_workspace(ctx) as ws:
         runs = RunRegistry(ws).list(pipeline=pipeline, status=status, limit=limit)
     if json:
@@ -58,6 +62,8 @@ def show(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Show a run and its tasks."""
+    from ..batch import RunRegistry
+
     with open_workspace(ctx) as ws:
         run = RunRegistry(ws).get(run_id)
     if json:
@@ -75,6 +81,8 @@ def logs(
     failed: Annotated[bool, typer.Option("--failed", help="Only the failed tasks' logs.")] = False,
 ) -> None:
     """Print the logs of a run's tasks."""
+    from ..batch import RunRegistry
+
     with open_workspace(ctx) as ws:
         run = RunRegistry(ws).get(run_id)
     tasks = [t for t in run.tasks if (task is None or t.key == task) and (not failed or t.status == "failed")]
@@ -98,6 +106,8 @@ def download(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Copy a run's outputs (one folder per step) to a local folder."""
+    from ..batch import RunRegistry
+
     with open_workspace(ctx) as ws:
         run = RunRegistry(ws).get(run_id)
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
@@ -134,6 +144,8 @@ def retry(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Run a failed run's failed (and canceled) tasks again; completed tasks and their outputs are kept."""
+    from ..batch import RunRegistry
+
     with open_workspace(ctx) as ws:
         run = RunRegistry(ws).retry(run_id)
         start_run(ctx, ws, run, wait=wait, json=json, address=address)
@@ -146,6 +158,8 @@ def cancel(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Cancel a run: a queued one at once; a running one stops after the tasks already running."""
+    from ..batch import RunRegistry
+
     with open_workspace(ctx) as ws:
         run = RunRegistry(ws).cancel(run_id)
     if json:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..batch.records import Schedule
-from ..batch.schedules import ScheduleRegistry
 from ._output import JSON_OPTION, console, fields, open_workspace, parse_pairs, print_json, table, when
+
+if TYPE_CHECKING:
+    from ..batch.records import Schedule
 
 app = typer.Typer(help="Run pipelines on a cron schedule; modelport server starts them.", no_args_is_help=True)
 
@@ -30,6 +31,8 @@ def create(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Create a schedule; the pipeline and the parameters are checked now."""
+    from ..batch.schedules import ScheduleRegistry
+
     with open_workspace(ctx) as ws:
         schedule = ScheduleRegistry(ws).create(
             name,
@@ -54,6 +57,8 @@ def create(
 @app.command("list")
 def list_(ctx: typer.Context, json: Annotated[bool, JSON_OPTION] = False) -> None:
     """List the schedules."""
+    from ..batch.schedules import ScheduleRegistry
+
     with open_workspace(ctx) as ws:
         schedules = ScheduleRegistry(ws).list()
     if json:
@@ -83,6 +88,8 @@ def show(
     json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Show a schedule and the slots it started most recently."""
+    from ..batch.schedules import ScheduleRegistry
+
     with open_workspace(ctx) as ws:
         schedule = ScheduleRegistry(ws).get(name, fires=fires)
     if json:
@@ -116,6 +123,8 @@ def show(
 @app.command()
 def pause(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The schedule's name.")]) -> None:
     """Pause a schedule: it starts nothing until resumed."""
+    from ..batch.schedules import ScheduleRegistry
+
     with open_workspace(ctx) as ws:
         ScheduleRegistry(ws).pause(name)
     console.print(f"Schedule {name!r} is paused.")
@@ -124,6 +133,8 @@ def pause(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The sche
 @app.command()
 def resume(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The schedule's name.")]) -> None:
     """Resume a schedule from its next slot after now (slots passed while paused are not started)."""
+    from ..batch.schedules import ScheduleRegistry
+
     with open_workspace(ctx) as ws:
         schedule = ScheduleRegistry(ws).resume(name)
     console.print(f"Schedule {name!r} is active; next: {when(schedule.next_slot)}.")
@@ -132,6 +143,8 @@ def resume(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The sch
 @app.command()
 def delete(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The schedule's name.")]) -> None:
     """Delete a schedule (the runs it started stay)."""
+    from ..batch.schedules import ScheduleRegistry
+
     with open_workspace(ctx) as ws:
         ScheduleRegistry(ws).delete(name)
     console.print(f"Schedule {name!r} is deleted.")
