@@ -125,7 +125,7 @@ def read_file(path: str, fmt: str) -> Any:
         raise MissingDependencyError("pyarrow", "batch", "reading Parquet") from exc
 
 
-def write_frame(frame: Any, url: str, fmt: str) -> int:
+def write_frame(frame: Any, url: str, fmt: str, sync: bool = True) -> int:
     """Write a DataFrame atomically; return the bytes written."""
     buffer = io.BytesIO()
     if fmt == "csv":
@@ -136,7 +136,7 @@ def write_frame(frame: Any, url: str, fmt: str) -> int:
         except ImportError as exc:
             raise MissingDependencyError("pyarrow", "batch", "writing Parquet") from exc
     data = buffer.getvalue()
-    write_bytes(url, data)
+    write_bytes(url, data, sync=sync)
     return len(data)
 
 

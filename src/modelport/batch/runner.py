@@ -35,6 +35,7 @@ from .tasks import ModelBinding, ScoreSpec, ScriptSpec, TaskResult, TaskSpec
 logger = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 0.5
+MAX_CHUNK = 32
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
@@ -119,6 +120,8 @@ class RunExecutor:
                 if existing and all(t.status == "completed" for t in existing):
                     step_ok[step.name] = True
                     continue
+                if engine is None:  # started before planning, so its workers start while the run reads its input
+                    engine = create_engine(run.engine, run.workers, address=self.address)
                 planned = self._plan(run, pipeline, step, outputs[step.name], cwd, code_dir, context)
                 if existing:  # a retry: only what did not complete, with the ids it already has
                     ids = {t.key: t.id for t in existing}
@@ -131,8 +134,6 @@ class RunExecutor:
                     )
                 else:
                     ids = self.runs.add_tasks(run.id, step.name, [p.row for p in planned])
-                if engine is None and any(p.work is not None for p in planned):
-                    engine = create_engine(run.engine, run.workers, address=self.address)
                 retries = int(context.get("retries", _int(step.retries, "retries", step.name, minimum=0)))
                 ok = self._run_tasks(run, step, planned, ids, engine, retries)
                 step_ok[step.name] = ok and not missing if existing else ok
@@ -323,7 +324,7 @@ class RunExecutor:
                 failed += 1
             else:
                 queue.append(TaskSpec(task_id, step.name, p.key, 1, p.work))
-        inflight: dict[Future[TaskResult], TaskSpec] = {}
+        inflight: dict[Future[list[TaskResult]], list[TaskSpec]] = {}
         limit = 2 * engine.workers if engine is not None else 0
         last_flush = time.monotonic()
         canceled = False
@@ -338,29 +339,32 @@ class RunExecutor:
                 canceled = True
                 queue.clear()
             while engine is not None and queue and len(inflight) < limit and not canceled:
-                spec = queue.popleft()
-                attempts[spec.task_id] = spec.attempt
-                changes.append((spec.task_id, {"status": "running", "attempts": spec.attempt, "started_at": utcnow()}))
-                inflight[engine.submit(spec)] = spec
+                chunk = [queue.popleft() for _ in range(min(len(queue), _chunk_size(len(queue), engine.workers)))]
+                for spec in chunk:
+                    attempts[spec.task_id] = spec.attempt
+                    changes.append(
+                        (spec.task_id, {"status": "running", "attempts": spec.attempt, "started_at": utcnow()})
+                    )
+                inflight[engine.submit(chunk)] = chunk
             finished, _ = wait(list(inflight), timeout=self.poll_s, return_when=FIRST_COMPLETED)
             for future in finished:
-                spec = inflight.pop(future)
-                result = future.result()
-                logs[spec.task_id] = logs.get(spec.task_id, "") + result.log
-                if result.ok:
-                    done += 1
-                    rows += result.rows_out or 0
-                    changes.append((spec.task_id, _completed(result, spec.attempt)))
-                    self._write_log(run, spec, logs.pop(spec.task_id), changes)
-                elif result.retryable and spec.attempt <= retries and not canceled:
-                    logger.info("task %s/%s failed (%s); trying again", step.name, spec.key, result.error)
-                    logs[spec.task_id] += f"attempt {spec.attempt} failed: {result.error}\n"
-                    queue.append(replace(spec, attempt=spec.attempt + 1))
-                else:
-                    done += 1
-                    failed += 1
-                    changes.append((spec.task_id, _failed(result.error or "failed", spec.attempt, result.duration_s)))
-                    self._write_log(run, spec, logs.pop(spec.task_id), changes)
+                for spec, result in zip(inflight.pop(future), future.result(), strict=True):
+                    logs[spec.task_id] = logs.get(spec.task_id, "") + result.log
+                    if result.ok:
+                        done += 1
+                        rows += result.rows_out or 0
+                        changes.append((spec.task_id, _completed(result, spec.attempt)))
+                        self._write_log(run, spec, logs.pop(spec.task_id), changes)
+                    elif result.retryable and spec.attempt <= retries and not canceled:
+                        logger.info("task %s/%s failed (%s); trying again", step.name, spec.key, result.error)
+                        logs[spec.task_id] += f"attempt {spec.attempt} failed: {result.error}\n"
+                        queue.append(replace(spec, attempt=spec.attempt + 1))
+                    else:
+                        done += 1
+                        failed += 1
+                        error = result.error or "failed"
+                        changes.append((spec.task_id, _failed(error, spec.attempt, result.duration_s)))
+                        self._write_log(run, spec, logs.pop(spec.task_id), changes)
             if time.monotonic() - last_flush >= self.poll_s:
                 self.runs.update_tasks(changes)
                 changes = []
@@ -378,6 +382,12 @@ class RunExecutor:
             logger.warning("cannot write the log of task %s/%s to %s: %s", spec.step, spec.key, url, exc)
             return
         changes.append((spec.task_id, {"log": url}))
+
+
+def _chunk_size(queued: int, workers: int) -> int:
+    """Tasks sent to a worker in one call: enough that small tasks don't each pay a round trip and a disk flush,
+    few enough that every worker gets a share (about four chunks per worker) and progress shows."""
+    return max(1, min(MAX_CHUNK, queued // (4 * workers)))
 
 
 def _completed(result: TaskResult, attempt: int) -> dict[str, Any]:
