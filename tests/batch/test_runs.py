@@ -208,3 +208,22 @@ def test_a_failed_step_skips_the_steps_that_need_it(tmp_path: Path) -> None:
     assert "going down" in (first.error or "")
     assert second.status == "skipped" and "first" in (second.error or "")
     ws.close()
+
+
+def test_a_run_whose_executor_died_is_failed_when_stale_and_can_be_retried(iot: Workspace) -> None:
+    runs = RunRegistry(iot)
+    run = runs.create("iot-anomaly", cwd=str(Path.cwd()))
+    assert runs.claim(run.id)  # claimed by a process that then dies without a word
+    keys = [f"Device={d}/Tag={t}" for d in (1, 2, 3) for t in range(1, 6)]  # a step's tasks are planned at once
+    runs.add_tasks(run.id, "score", [{"key": k, "status": "running" if k.endswith("=1") else "pending"} for k in keys])
+
+    assert runs.fail_stale(after_s=3600) == []  # its claim is a heartbeat: not stale yet
+    assert runs.fail_stale(after_s=0) == [run.id]
+
+    failed = runs.get(run.id)
+    assert failed.status == "failed" and "no heartbeat" in (failed.error or "")
+    lost = [t for t in failed.tasks if t.status == "failed"]
+    assert len(lost) == 3 and {t.error for t in lost} == {"lost with the run's executor"}
+    again = RunExecutor(iot).execute(runs.retry(run.id).id)
+    assert again.status == "completed" and len(again.tasks) == 15
+    assert {t.status for t in again.tasks} == {"completed"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -29,7 +30,7 @@ from . import datasets
 from .engines import Engine, create_engine
 from .pipeline import Pipeline, ScoreStep, ScriptStep, Step, dependencies
 from .records import Run
-from .runs import RunRegistry
+from .runs import HEARTBEAT_EVERY_S, RunRegistry
 from .tasks import ModelBinding, ScoreSpec, ScriptSpec, TaskResult, TaskSpec
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,9 @@ class RunExecutor:
         run = self.runs.get(run_id)
         if not self.runs.claim(run.id):
             raise ConflictError(f"run {run.id} is {self.runs.get(run.id).status}, not queued: nothing to execute")
+        alive = threading.Event()
+        beats = threading.Thread(target=self._beat, args=(run.id, alive), name=f"heartbeat-{run.id}", daemon=True)
+        beats.start()
         try:
             status, error = self._execute(self.runs.get(run.id))
         except ModelportError as exc:
@@ -95,8 +99,19 @@ class RunExecutor:
         except BaseException as exc:
             self.runs.finish(run.id, "failed", f"internal error: {type(exc).__name__}: {exc}")
             raise
+        finally:
+            alive.set()
+            beats.join()
         self.runs.finish(run.id, status, error)
         return self.runs.get(run.id)
+
+    def _beat(self, run_id: str, done: threading.Event) -> None:
+        """Tell the workspace this run's executor is alive, every few seconds, whatever the run is busy with."""
+        while not done.wait(HEARTBEAT_EVERY_S):
+            try:
+                self.runs.heartbeat(run_id)
+            except Exception as exc:  # the database away for a moment: the next beat may reach it
+                logger.warning("cannot record the heartbeat of run %s: %s", run_id, exc)
 
     # -- the run ------------------------------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..errors import ConflictError, InvalidInputError, NotFoundError
@@ -28,6 +28,10 @@ from .records import FINISHED, Run, Task
 class RunNotFoundError(NotFoundError):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"no run {run_id!r}: see modelport runs list")
+
+
+STALE_AFTER_S = 120.0  # a running run whose executor is silent this long is failed by fail_stale
+HEARTBEAT_EVERY_S = 10.0
 
 
 def new_run_id() -> str:
@@ -136,7 +140,14 @@ class RunRegistry:
             result = session.execute(
                 update(RunRow)
                 .where(RunRow.id == run_id, RunRow.status == "queued")
-                .values(status="running", owner=owner_name(), started_at=utcnow(), ended_at=None, error=None)
+                .values(
+                    status="running",
+                    owner=owner_name(),
+                    started_at=utcnow(),
+                    heartbeat_at=utcnow(),
+                    ended_at=None,
+                    error=None,
+                )
             )
             return bool(getattr(result, "rowcount", 0))
 
@@ -166,6 +177,40 @@ class RunRegistry:
                 )
         return self.get(run.id)
 
+    def heartbeat(self, run_id: str) -> None:
+        """Say the executing process is alive (``fail_stale`` fails runs that stop saying it)."""
+        with write_session(self.engine) as session:
+            session.execute(update(RunRow).where(RunRow.id == run_id).values(heartbeat_at=utcnow()))
+
+    def fail_stale(self, after_s: float = STALE_AFTER_S) -> builtins.list[str]:
+        """Fail the running runs whose executor has not sent a heartbeat for ``after_s`` seconds (it was killed, or
+        its machine went down): their running tasks fail with them, and ``runs retry`` takes them up again."""
+        cutoff = utcnow() - timedelta(seconds=after_s)
+        with write_session(self.engine) as session:
+            stale = list(
+                session.scalars(
+                    select(RunRow.id).where(
+                        RunRow.status == "running", or_(RunRow.heartbeat_at.is_(None), RunRow.heartbeat_at < cutoff)
+                    )
+                )
+            )
+            if not stale:
+                return []
+            reason = f"its executor stopped: no heartbeat for {after_s:.0f} s (retry it with modelport runs retry)"
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id.in_(stale), RunRow.status == "running")
+                .values(status="failed", error=reason, ended_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(TaskRow)
+                .where(TaskRow.run_id.in_(stale), TaskRow.status == "running")
+                .values(status="failed", error="lost with the run's executor")
+                .execution_options(synchronize_session=False)
+            )
+        return stale
+
     def cancel_requested(self, run_id: str) -> bool:
         with read_session(self.engine) as session:
             return bool(session.scalars(select(RunRow.cancel_requested).where(RunRow.id == run_id)).one())
@@ -173,6 +218,7 @@ class RunRegistry:
     def retry(self, run_id: str) -> Run:
         """Queue a failed or canceled run again: its failed, canceled and skipped tasks go back to pending (their
         outputs are rewritten whole); completed tasks are kept."""
+        self.fail_stale()  # a run whose executor died is failed first, so it can be retried
         run = self.get(run_id)
         if run.status not in ("failed", "canceled"):
             raise ConflictError(f"run {run.id} is {run.status}: only a failed or canceled run can be retried")

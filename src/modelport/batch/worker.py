@@ -91,6 +91,8 @@ class BatchWorker:
             try:
                 if self.scheduler.tick():
                     self.wake()
+                for run_id in self.runs.fail_stale():
+                    logger.warning("run %s failed: its executor stopped sending heartbeats", run_id)
             except Exception:  # a database that is away for a moment must not end the loop
                 logger.exception("the scheduler's tick failed; trying again in %.0f s", self.tick_s)
             self._stop.wait(self.tick_s)

@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("output_url", sa.String(1000), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("owner", sa.String(200), nullable=True),
+        sa.Column("heartbeat_at", TIMESTAMP, nullable=True),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("started_at", TIMESTAMP, nullable=True),
