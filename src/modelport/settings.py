@@ -69,3 +69,21 @@ class ControlSettings(BaseSettings):
         description="On SIGINT/SIGTERM, how long runs in progress may take to finish before they are asked to cancel.",
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="Largest request body accepted.")
+
+
+class BatchSettings(BaseSettings):
+    """How batch runs execute, wherever they are started (the CLI, ``modelport server``, a schedule). Every field
+    can be set by an environment variable ``MODELPORT_BATCH_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELPORT_BATCH_", extra="ignore")
+
+    ray_address: str | None = Field(
+        default=None,
+        description="The Ray cluster runs on the ray engine use: 'auto' (the cluster this machine belongs to), "
+        "ray://host:10001, or unset to start a local Ray when none is running. --address overrides it.",
+    )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Worker processes (local engine) or actors (ray) of a run that names none. Default: one per core.",
+    )

@@ -227,3 +227,14 @@ def test_a_run_whose_executor_died_is_failed_when_stale_and_can_be_retried(iot: 
     again = RunExecutor(iot).execute(runs.retry(run.id).id)
     assert again.status == "completed" and len(again.tasks) == 15
     assert {t.status for t in again.tasks} == {"completed"}
+
+
+def test_the_ray_address_and_workers_come_from_settings_unless_given(
+    iot: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELPORT_BATCH_RAY_ADDRESS", "ray://head:10001")
+    monkeypatch.setenv("MODELPORT_BATCH_WORKERS", "3")
+
+    assert RunExecutor(iot).address == "ray://head:10001"
+    assert RunExecutor(iot).settings.workers == 3
+    assert RunExecutor(iot, address="auto").address == "auto"

@@ -26,6 +26,7 @@ import fsspec
 from ..errors import ConflictError, InvalidInputError, ModelportError
 from ..registry import Workspace
 from ..registry.tables import utcnow
+from ..settings import BatchSettings
 from . import datasets
 from .engines import Engine, create_engine
 from .pipeline import Pipeline, ScoreStep, ScriptStep, Step, dependencies
@@ -69,7 +70,8 @@ def safe_name(text: str) -> str:
 
 
 class RunExecutor:
-    """Executes queued runs of a workspace. ``address`` is the Ray cluster's for runs on the ray engine."""
+    """Executes queued runs of a workspace. ``address`` is the Ray cluster's for runs on the ray engine (default:
+    ``BatchSettings.ray_address``); a run that names no worker count gets ``BatchSettings.workers``."""
 
     def __init__(
         self,
@@ -78,11 +80,13 @@ class RunExecutor:
         on_progress: ProgressCallback | None = None,
         address: str | None = None,
         poll_s: float = FLUSH_EVERY_S,
+        settings: BatchSettings | None = None,
     ) -> None:
         self.workspace = workspace
         self.runs = RunRegistry(workspace)
         self.on_progress = on_progress
-        self.address = address
+        self.settings = settings or BatchSettings()
+        self.address = address if address is not None else self.settings.ray_address
         self.poll_s = poll_s
 
     def execute(self, run_id: str) -> Run:
@@ -136,7 +140,7 @@ class RunExecutor:
                     step_ok[step.name] = True
                     continue
                 if engine is None:  # started before planning, so its workers start while the run reads its input
-                    engine = create_engine(run.engine, run.workers, address=self.address)
+                    engine = create_engine(run.engine, run.workers or self.settings.workers, address=self.address)
                 planned = self._plan(run, pipeline, step, outputs[step.name], cwd, code_dir, context)
                 if existing:  # a retry: only what did not complete, with the ids it already has
                     ids = {t.key: t.id for t in existing}

@@ -141,7 +141,11 @@ def run(
         int | None, typer.Option(help="Attempts after a failed one, per task; overrides the steps' retries.")
     ] = None,
     address: Annotated[
-        str | None, typer.Option(help="Ray cluster address for --engine ray ('auto', ray://...); default: local Ray.")
+        str | None,
+        typer.Option(
+            help="Ray cluster address for --engine ray ('auto', ray://...); default: $MODELPORT_BATCH_RAY_ADDRESS, "
+            "else a local Ray."
+        ),
     ] = None,
     wait: Annotated[
         bool, typer.Option("--wait/--no-wait", help="Run here with a progress bar, or start it and return.")

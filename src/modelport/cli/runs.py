@@ -79,6 +79,7 @@ def logs(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="The run's id.")],
     task: Annotated[str | None, typer.Option(help="Only this task (its key, e.g. Device=1/Tag=2).")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Only the failed tasks' logs.")] = False,
+    json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Print the logs of a run's tasks."""
     from ..batch import RunRegistry
@@ -89,13 +90,24 @@ def logs(
     if task is not None and not tasks:
         keys = ", ".join(t.key for t in run.tasks[:10])
         raise NotFoundError(f"run {run.id} has no task {task!r}; its tasks: {keys}")
+    texts = {t.id: _read_log(t.log) for t in tasks}
+    if json:
+        print_json([{"step": t.step, "task": t.key, "status": t.status, "log": texts[t.id]} for t in tasks])
+        return
     for t in tasks:
         console.print(f"[bold]== {t.step}/{t.key} ({t.status}) ==[/bold]", markup=True)
-        if t.log is None:
-            console.print("(no log: the task has not run)")
-            continue
-        with fsspec.open(t.log, "rt") as f:
-            console.print(f.read().rstrip(), markup=False, highlight=False)
+        text = texts[t.id]
+        console.print(
+            "(no log: the task has not run)" if text is None else text.rstrip(), markup=False, highlight=False
+        )
+
+
+def _read_log(url: str | None) -> str | None:
+    if url is None:
+        return None
+    with fsspec.open(url, "rt") as f:
+        text: str = f.read()
+        return text
 
 
 @app.command()
