@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError, ModelportError
+from ..registry.loading import model_context
 from ..registry.records import ModelVersion
-from ..runtimes import ModelContext, Runtime, create_runtime
+from ..runtimes import Runtime, create_runtime
 from . import datasets
 
 logger = logging.getLogger(__name__)
@@ -110,17 +111,8 @@ class ModelCache:
         if runtime is not None:
             self._runtimes.move_to_end(binding.key)
             return runtime
-        version = binding.version
-        context = ModelContext(
-            name=version.name,
-            version=version.version,
-            framework=version.framework,
-            model_dir=Path(binding.model_dir),
-            model_path=version.model_path,
-            code_dir=None if binding.code_dir is None else Path(binding.code_dir),
-            entry_script=version.entry_script,
-            options={**version.runtime_options, **binding.options},
-        )
+        code_dir = None if binding.code_dir is None else Path(binding.code_dir)
+        context = model_context(binding.version, Path(binding.model_dir), code_dir, options=binding.options)
         runtime = create_runtime(context)
         runtime.load()
         self.loads += 1

@@ -12,12 +12,14 @@ import os
 import shutil
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..codecs.signature import Signature
 from ..errors import InvalidInputError
 from ..runtimes import ModelContext, Runtime, create_runtime
+from ..runtimes.base import ModelPathResolver
 from .records import ModelVersion
 from .refs import Reference
 from .store import ArtifactStore, sha256_file
@@ -106,18 +108,34 @@ class ModelLoader(ABC):
                 raise InvalidInputError(f"cannot read the entry script {script}: no such file")
             entry = script.name if source_directory is None else script.as_posix()
             code_dir = code_dir.resolve()
-        context = ModelContext(
-            name=version.name,
-            version=version.version,
-            framework=version.framework,
-            model_dir=model_dir,
-            model_path=version.model_path,
-            code_dir=code_dir,
-            entry_script=entry,
-            signature=Signature.from_dict(version.signature) if version.signature else None,
-            options={**version.runtime_options, **options},
-            resolve_model_path=self.path_of,
+        context = model_context(
+            version, model_dir, code_dir, entry_script=entry, options=options, resolve_model_path=self.path_of
         )
         runtime = create_runtime(context)
         runtime.load()
         return runtime
+
+
+def model_context(
+    version: ModelVersion,
+    model_dir: Path,
+    code_dir: Path | None,
+    *,
+    entry_script: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    resolve_model_path: ModelPathResolver | None = None,
+) -> ModelContext:
+    """What a runtime knows of a version whose files are at ``model_dir`` (and ``code_dir``): ``options`` override
+    the version's runtime options; ``entry_script`` defaults to the registered one."""
+    return ModelContext(
+        name=version.name,
+        version=version.version,
+        framework=version.framework,
+        model_dir=model_dir,
+        model_path=version.model_path,
+        code_dir=code_dir,
+        entry_script=version.entry_script if entry_script is None else entry_script,
+        signature=Signature.from_dict(version.signature) if version.signature else None,
+        options={**version.runtime_options, **(options or {})},
+        resolve_model_path=resolve_model_path,
+    )
