@@ -142,6 +142,7 @@ class RunExecutor:
                 if engine is None:  # started before planning, so its workers start while the run reads its input
                     engine = create_engine(run.engine, run.workers or self.settings.workers, address=self.address)
                 planned = self._plan(run, pipeline, step, outputs[step.name], cwd, code_dir, context)
+                missing: set[str] = set()
                 if existing:  # a retry: only what did not complete, with the ids it already has
                     ids = {t.key: t.id for t in existing}
                     todo = {t.key for t in existing if t.status != "completed"}
@@ -155,7 +156,7 @@ class RunExecutor:
                     ids = self.runs.add_tasks(run.id, step.name, [p.row for p in planned])
                 retries = int(context.get("retries", _int(step.retries, "retries", step.name, minimum=0)))
                 ok = self._run_tasks(run, step, planned, ids, engine, retries)
-                step_ok[step.name] = ok and not missing if existing else ok
+                step_ok[step.name] = ok and not missing
                 if self.runs.cancel_requested(run.id):
                     break
         finally:
@@ -238,8 +239,7 @@ class RunExecutor:
             self.runs.set_context(run.id, context)
         else:
             files, fmt, root = recorded["files"], recorded["format"], recorded["root"]
-        out_format = step.output.format or fmt
-        extension = "csv" if out_format == "csv" else "parquet"
+        out_format = step.output.format or fmt  # csv or parquet: also the extension of the files written
         partitions: list[tuple[str, dict[str, Any], Any, tuple[str, ...]]] = []
         if step.partition_by:
             needed = [*step.partition_by, *(step.features or ()), *(step.keep or ())]
@@ -258,22 +258,23 @@ class RunExecutor:
                 f"step {step.name!r}: output name {step.output.name!r} would name {len(partitions)} files the same; "
                 "leave it out (each input file's name is kept) or partition the step"
             )
-        bindings = self._bind_models(step, {p[0]: step.model.format(**p[1]) for p in partitions})
+        refs = {key: step.model.format(**partition) for key, partition, _, _ in partitions}
+        bindings = self._bind_models(step, refs)
         planned = []
         for key, partition, frame, inputs in partitions:
             if step.output.name:
                 name = step.output.name.format(**{k: safe_name(str(v)) for k, v in partition.items()})
             elif partition:
-                name = "-".join(safe_name(str(v)) for v in partition.values()) + f".{extension}"
+                name = "-".join(safe_name(str(v)) for v in partition.values()) + f".{out_format}"
             else:
-                name = Path(key).with_suffix(f".{extension}").as_posix()
+                name = Path(key).with_suffix(f".{out_format}").as_posix()
             output = datasets.join(out_dir, name)
             binding, error = bindings[key]
             row = {
                 "key": key,
                 "partition": partition,
                 "inputs": list(inputs),
-                "model": binding.version.ref if binding else step.model.format(**partition),
+                "model": binding.version.ref if binding else refs[key],
                 "output": output,
             }
             if binding is None:

@@ -3,7 +3,6 @@ background process, and printing how it went."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
@@ -96,9 +95,7 @@ def _detach(ctx: typer.Context, ws: Workspace, run: Run, address: str | None) ->
     log_dir = ws.cache_dir.parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / f"run-{run.id}.log", "ab") as log:
-        subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=os.environ.copy()
-        )
+        subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
 
 
 def summary(run: Run) -> None:
