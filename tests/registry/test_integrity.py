@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from modelport import IntegrityError, ModelVersion, NotFoundError, Workspace
-from modelport.registry import ModelRegistry
+from modelport import IntegrityError, NotFoundError, Workspace
+from modelport.registry.store import ArtifactStore
 from tests.helpers import DAMAGES, blob_of, files_under, write_tree
 
 Damage = Callable[[Path], None]
@@ -121,16 +121,16 @@ def test_a_load_that_loses_the_race_for_the_first_copy(
     and uses it."""
     version = workspace.models.register("line", obj=line_model)
     registry = workspace.models
-    real_write = ModelRegistry._write_files
+    real_copy = ArtifactStore.copy_to
     raced: list[Path] = []
 
-    def write_then_lose(self: ModelRegistry, v: ModelVersion, model_dir: Path, code_dir: Path) -> None:
-        real_write(self, v, model_dir, code_dir)
+    def copy_then_lose(self: ArtifactStore, sha256: str, size: int, destination: Path, label: str) -> None:
+        real_copy(self, sha256, size, destination, label)
         if not raced:  # the other load completes while this one is about to move its copy into place
-            monkeypatch.setattr(ModelRegistry, "_write_files", real_write)
-            raced.append(registry.materialize(v)[0])
+            monkeypatch.setattr(ArtifactStore, "copy_to", real_copy)
+            raced.append(registry.materialize(version)[0])
 
-    monkeypatch.setattr(ModelRegistry, "_write_files", write_then_lose)
+    monkeypatch.setattr(ArtifactStore, "copy_to", copy_then_lose)
 
     model_dir, code_dir = registry.materialize(version)
 

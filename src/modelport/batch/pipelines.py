@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,6 @@ from ..registry import Workspace
 from ..registry.db import read_session, write_session
 from ..registry.naming import get_or_create_name, next_version
 from ..registry.refs import Reference, closest, parse_reference
-from ..registry.store import sha256_file
 from ..registry.tables import PipelineRow, PipelineVersionRow, as_utc
 from .pipeline import Pipeline, ScriptStep
 from .records import PipelineVersion
@@ -152,24 +149,8 @@ class PipelineRegistry:
     def materialize(self, version: PipelineVersion) -> Path:
         """A verified local copy of a version's script files (the folder scripts run in)."""
         root = self.workspace.cache_dir / "pipelines" / version.name / str(version.version)
-        if root.exists() and all(
-            (root / f["path"]).is_file() and sha256_file(root / f["path"]) == (f["sha256"], f["size"])
-            for f in version.files
-        ):
-            return root
-        shutil.rmtree(root, ignore_errors=True)
-        partial = root.parent / f".{root.name}.{uuid.uuid4().hex}.partial"
-        try:
-            partial.mkdir(parents=True)
-            for f in version.files:
-                self.store.copy_to(f["sha256"], f["size"], partial / f["path"], label=f"{version.ref}/{f['path']}")
-            try:
-                os.rename(partial, root)
-            except OSError:
-                if not root.exists():  # else another process materialized it first
-                    raise
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+        files = [(f["path"], f["sha256"], f["size"], f"{version.ref}/{f['path']}") for f in version.files]
+        self.store.materialize(root, files, label=version.ref)
         return root
 
 

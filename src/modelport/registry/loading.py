@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,7 +20,7 @@ from ..runtimes import ModelContext, Runtime, create_runtime
 from ..runtimes.base import ModelPathResolver
 from .records import ModelVersion
 from .refs import Reference
-from .store import ArtifactStore, sha256_file
+from .store import ArtifactStore
 
 logger = logging.getLogger(__name__)
 
@@ -54,33 +52,13 @@ class ModelLoader(ABC):
     def materialize(self, version: ModelVersion) -> tuple[Path, Path | None]:
         """A verified local copy of a version's files: (model folder, code folder or None)."""
         root = self.cache_dir / "models" / version.name / str(version.version)
+        files = [
+            (f"{'model' if f.role == 'model' else 'code'}/{f.path}", f.sha256, f.size, f"{version.ref}/{f.path}")
+            for f in version.files
+        ]
+        self.artifacts().materialize(root, files, label=version.ref)
         has_code = any(f.role == "code" for f in version.files)
-        if root.exists():
-            if self._verify(version, root):
-                return root / "model", (root / "code" if has_code else None)
-            logger.warning("cached copy of %s failed verification; fetching it again", version.ref)
-            shutil.rmtree(root, ignore_errors=True)
-        root.parent.mkdir(parents=True, exist_ok=True)
-        partial = root.parent / f".{root.name}.{uuid.uuid4().hex}.partial"
-        try:
-            (partial / "model").mkdir(parents=True)
-            self._write_files(version, partial / "model", partial / "code")
-            try:
-                os.rename(partial, root)
-            except OSError:
-                if not (root.exists() and self._verify(version, root)):  # another process won the race
-                    raise
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
         return root / "model", (root / "code" if has_code else None)
-
-    @staticmethod
-    def _verify(version: ModelVersion, root: Path) -> bool:
-        for f in version.files:
-            local = root / ("model" if f.role == "model" else "code") / f.path
-            if not local.is_file() or sha256_file(local) != (f.sha256, f.size):
-                return False
-        return True
 
     def path_of(self, name: str, version: int | None = None) -> Path:
         """The local path of a model's file or folder (what Azure ML's ``Model.get_model_path`` returns)."""

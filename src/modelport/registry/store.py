@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +93,37 @@ class ArtifactStore:
                 "and was not loaded"
             )
         os.replace(partial, destination)
+
+    def materialize(self, root: Path, files: Sequence[tuple[str, str, int, str]], label: str) -> None:
+        """Make ``root`` a verified local copy of ``files`` (path under root, sha256, size, the file's name in
+        messages) for ``label`` (what they are a copy of, in messages): kept when every file
+        checks out, else fetched again into a temporary folder and renamed into place, so no reader sees a partial
+        copy; when another process renames its copy first, that copy is used once it verifies."""
+
+        def verified() -> bool:
+            return all(
+                (root / path).is_file() and sha256_file(root / path) == (sha256, size)
+                for path, sha256, size, _ in files
+            )
+
+        if root.exists():
+            if verified():
+                return
+            logger.warning("cached copy of %s failed verification; fetching it again", label)
+            shutil.rmtree(root, ignore_errors=True)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        partial = root.parent / f".{root.name}.{uuid.uuid4().hex}.partial"
+        try:
+            partial.mkdir(parents=True)
+            for path, sha256, size, name in files:
+                self.copy_to(sha256, size, partial / path, label=name)
+            try:
+                os.rename(partial, root)
+            except OSError:
+                if not (root.exists() and verified()):  # another process won the race
+                    raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
 
     def delete(self, sha256: str) -> None:
         path = self._blob_path(sha256)
