@@ -241,3 +241,35 @@ def test_version_and_help(cli: Run) -> None:
     assert cli("--version").stdout.startswith("modelport ")
     assert "models" in cli("--help").stdout
     assert "register" in cli("models", "--help").stdout
+
+
+def test_help_lists_every_command_in_order_and_each_loads() -> None:
+    """The root group loads a command's module only when it runs (cli.app.COMMANDS); help still lists them all."""
+    import typer.core
+    import typer.main
+    from typer import _click as click
+
+    from modelport.cli.app import COMMANDS, app, load_command
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    with click.Context(group) as ctx:
+        assert group.list_commands(ctx) == list(COMMANDS)
+        for name in COMMANDS:
+            command = group.get_command(ctx, name)
+            assert command is not None and command.name == name and command.help
+            assert isinstance(command, typer.core.TyperGroup) == COMMANDS[name].endswith(":app")
+    assert load_command("serve").params[0].name == "models"
+
+
+def test_version_imports_no_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "modelport", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.startswith("modelport ")
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.count("|") == 2}
+    assert "modelport.cli.app" in imported
+    assert sorted(m for m in imported if m.startswith(("modelport.cli.", "rich", "sqlalchemy"))) == [
+        "modelport.cli._output",
+        "modelport.cli.app",
+    ]

@@ -223,6 +223,10 @@ def test_the_server_of_a_sqlite_workspace_never_imports_the_orm(tmp_path: Path) 
     assert {"sklearn", "uvicorn", "modelport.registry.catalog"} <= imported  # the log does list the imports
     heavy = {"sqlalchemy", "alembic", "modelport.registry.workspace", "modelport.registry.db"}
     assert sorted(heavy & imported) == []
+    # the CLI loads only the command it runs (cli.app.COMMANDS): not the other commands' modules, which import
+    # these (importtime does not list a module that importlib.import_module loads, only what it imports)
+    others = {"modelport.cli._runs", "modelport.optimize", "modelport.registry.frameworks"}
+    assert sorted(others & imported) == [] and "modelport.serving" in imported
 
 
 def test_a_model_that_cannot_load_stops_the_server_with_its_reason(tmp_path: Path) -> None:

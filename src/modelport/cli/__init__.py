@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import typer
     import typer.main
 
-    from ._output import err_console
+    from ._output import _console as console  # made (and rich imported) only when there is something to say
     from .app import app
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -42,29 +42,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = command.main(args=args, prog_name="modelport", standalone_mode=False)
     except ModelportError as exc:
         if debug:
-            err_console.print_exception()
-        err_console.print(f"[bold red]error:[/bold red] {exc.message}", markup=True, highlight=False)
+            console(stderr=True).print_exception()
+        console(stderr=True).print(f"[bold red]error:[/bold red] {exc.message}", markup=True, highlight=False)
         return EXIT_USER_ERROR
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
-        err_console.print("aborted")
+        console(stderr=True).print("aborted")
         return EXIT_USER_ERROR
     except typer.TyperException as exc:  # usage errors: a missing argument, an unknown option...
         show = getattr(exc, "show", None)
         if callable(show):
             show(file=sys.stderr)
         else:
-            err_console.print(f"error: {exc.format_message()}", markup=False)
+            console(stderr=True).print(f"error: {exc.format_message()}", markup=False)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        console(stderr=True).print("interrupted")
         return 130
     except Exception as exc:
         if debug:
-            err_console.print_exception()
+            console(stderr=True).print_exception()
         else:
-            err_console.print(
+            console(stderr=True).print(
                 f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
                 "run again with --debug for the traceback, and report it if it is a bug",
                 markup=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,25 +11,37 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ..codecs.json import dumps
 from ..errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..registry import Workspace
 
+    console: Console
+    err_console: Console
 
+
+@functools.cache
 def _console(stderr: bool = False) -> Console:
-    """A console; when the output is not a terminal (a pipe, a log, CI), wide enough that tables do not wrap."""
+    """A console, made on first use (rich is not imported by a command that prints nothing through it: ``modelport
+    serve`` starts faster without it); when the output is not a terminal (a pipe, a log, CI), wide enough that
+    tables do not wrap."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
-console = _console()
-err_console = _console(stderr=True)
+def __getattr__(name: str) -> Console:
+    """``console`` (stdout) and ``err_console`` (stderr), made when a command module first imports them."""
+    if name not in ("console", "err_console"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(stderr=name == "err_console")
+
 
 JSON_OPTION = typer.Option("--json", help="Print JSON for scripts instead of tables.")
 
@@ -39,17 +52,19 @@ def print_json(value: Any, indent: bool = True) -> None:
 
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None) -> None:
+    from rich.table import Table
+
     out = Table(*columns, title=title, title_justify="left", header_style="bold")
     for row in rows:
         out.add_row(*("" if v is None else str(v) for v in row))
-    console.print(out)
+    _console().print(out)
 
 
 def fields(pairs: Mapping[str, Any]) -> None:
     """Aligned ``key: value`` lines."""
     width = max(len(k) for k in pairs) + 1
     for key, value in pairs.items():
-        console.print(f"[bold]{key + ':':<{width}}[/bold] {'' if value is None else value}", markup=True)
+        _console().print(f"[bold]{key + ':':<{width}}[/bold] {'' if value is None else value}", markup=True)
 
 
 def human_size(size: int) -> str:

@@ -2,41 +2,71 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
+import typer.main
+from typer import _click as click  # typer vendors its own click: its Command and Context are these
 
 from .._version import __version__
-from . import envs, keys, models, pipelines, runs, schedules
-from .ingest import ingest
-from .init import init
-from .optimize import optimize
-from .predict import predict
-from .serve import score, serve
-from .server import server
+
+# Every command, in the order help lists them, as the module and attribute that define it: a command's module (and
+# what it imports) is loaded only when that command runs or help lists it, so `modelport serve` does not pay for
+# the batch, registry or rich imports of the others.
+COMMANDS: dict[str, str] = {
+    "init": "init:init",
+    "predict": "predict:predict",
+    "serve": "serve:serve",
+    "score": "serve:score",
+    "optimize": "optimize:optimize",
+    "server": "server:server",
+    "ingest": "ingest:ingest",
+    "models": "models:app",
+    "envs": "envs:app",
+    "pipelines": "pipelines:app",
+    "runs": "runs:app",
+    "schedules": "schedules:app",
+    "keys": "keys:app",
+}
+
+
+def load_command(name: str) -> click.Command:
+    """The click command of ``name``: a typer group as it is, a function as a one-command typer app."""
+    module, attribute = COMMANDS[name].split(":")
+    found = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+    if isinstance(found, typer.Typer):
+        group = typer.main.get_group(found)
+        group.name = name
+        return group
+    single = typer.Typer(add_completion=False)
+    single.command(name)(found)
+    return typer.main.get_command(single)
+
+
+class LazyGroup(typer.core.TyperGroup):
+    """The root group: lists every name of ``COMMANDS`` and loads a command the first time it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*COMMANDS, *(n for n in super().list_commands(ctx) if n not in COMMANDS)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
     name="modelport",
+    cls=LazyGroup,
     help="Take a trained model to production and keep it healthy.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(models.app, name="models")
-app.add_typer(envs.app, name="envs")
-app.add_typer(pipelines.app, name="pipelines")
-app.add_typer(runs.app, name="runs")
-app.add_typer(schedules.app, name="schedules")
-app.add_typer(keys.app, name="keys")
-app.command()(init)
-app.command()(predict)
-app.command()(serve)
-app.command()(score)
-app.command()(optimize)
-app.command()(server)
-app.command()(ingest)
 
 
 def _version(value: bool) -> None:
