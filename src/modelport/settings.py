@@ -87,3 +87,16 @@ class BatchSettings(BaseSettings):
         ge=1,
         description="Worker processes (local engine) or actors (ray) of a run that names none. Default: one per core.",
     )
+    model_cache_size: int = Field(
+        default=1024,
+        ge=1,
+        description="Models each worker keeps loaded between tasks (and, in modelport server, between runs); the "
+        "least recently used past it is dropped.",
+    )
+    keep_workers_s: float = Field(
+        default=3900.0,
+        ge=0,
+        description="How long modelport server keeps an idle engine's workers, with their imports and loaded models, "
+        "for the next run: the default (65 minutes) keeps them for an hourly schedule; 0 stops them after each run. "
+        "A run started from the CLI always stops its own.",
+    )

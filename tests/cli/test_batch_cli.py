@@ -68,9 +68,9 @@ def test_the_iot_example_from_the_command_line(iot_cli: Run, tmp_path: Path) -> 
     human = iot_cli("runs", "show", waited["id"][:8]).stdout
     assert "15 completed" in human and "Device=3/Tag=5" in human and "sensor-3-5:1" in human
     logs = iot_cli("runs", "logs", waited["id"], "--task", "Device=1/Tag=1").stdout
-    assert "== score/Device=1/Tag=1 (completed) ==" in logs and "model sensor-1-1:1: 320 rows" in logs
+    assert "== score/Device=1/Tag=1 (completed) ==" in logs and "model sensor-1-1:1 (loaded): 320 rows" in logs
     (as_json,) = json.loads(iot_cli("runs", "logs", waited["id"], "--task", "Device=1/Tag=1", "--json").stdout)
-    assert as_json["task"] == "Device=1/Tag=1" and "model sensor-1-1:1: 320 rows" in as_json["log"]
+    assert as_json["task"] == "Device=1/Tag=1" and "model sensor-1-1:1 (loaded): 320 rows" in as_json["log"]
 
     iot_cli("runs", "download", waited["id"], str(tmp_path / "out"))
     files = sorted(p.name for p in (tmp_path / "out" / "score").iterdir())

@@ -2,6 +2,8 @@
 
 An engine takes ``TaskSpec``s and hands back futures of ``TaskResult``s; each of its workers keeps a ``ModelCache``,
 so a model is loaded once per worker. Nothing else differs between engines: both call ``tasks.execute``.
+``EnginePool`` keeps engines between runs (``modelport server``), so the next run finds its workers started and
+its models loaded.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..errors import InvalidInputError, MissingDependencyError, UnavailableError
-from .tasks import ModelCache, TaskResult, TaskSpec, execute_all
+from .tasks import DEFAULT_CACHE_SIZE, ModelCache, TaskResult, TaskSpec, execute_all
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +35,16 @@ def default_workers() -> int:
 
 class Engine(ABC):
     name: str
+    # whether an EnginePool may keep it idle between runs: processes of this machine, yes; Ray actors hold CPUs of
+    # a shared cluster (an idle one would keep other jobs, or a run with its own engine, waiting), so no
+    keepable: bool = False
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         if workers is not None and workers < 1:
             raise InvalidInputError(f"workers must be at least 1, not {workers}")
         self.workers = workers or default_workers()
+        self.cache_size = cache_size
+        self.healthy = True  # False once it cannot be trusted with another run (a Ray actor died)
 
     @abstractmethod
     def submit(self, specs: Sequence[TaskSpec]) -> Future[list[TaskResult]]:
@@ -54,12 +62,74 @@ class Engine(ABC):
         self.close()
 
 
-def create_engine(name: str, workers: int | None = None, address: str | None = None) -> Engine:
+def create_engine(
+    name: str, workers: int | None = None, address: str | None = None, cache_size: int = DEFAULT_CACHE_SIZE
+) -> Engine:
     if name == "local":
-        return LocalEngine(workers)
+        return LocalEngine(workers, cache_size=cache_size)
     if name == "ray":
-        return RayEngine(workers, address=address)
+        return RayEngine(workers, address=address, cache_size=cache_size)
     raise InvalidInputError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")
+
+
+class EnginePool:
+    """Engines kept open between runs, one per (engine, workers, address), shared by the runs that use it at the
+    same time (an engine's ``submit`` is thread-safe). An engine nobody has used for ``idle_s`` seconds is closed by
+    ``sweep()``; one that turned unhealthy, or that is not ``keepable`` (Ray), is closed when its last run lets it
+    go."""
+
+    def __init__(self, idle_s: float, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self.idle_s = idle_s
+        self.cache_size = cache_size
+        self._lock = threading.Lock()
+        self._engines: dict[tuple[str, int | None, str | None], Engine] = {}
+        self._users: dict[tuple[str, int | None, str | None], int] = {}
+        self._last_used: dict[tuple[str, int | None, str | None], float] = {}
+
+    def acquire(self, name: str, workers: int | None = None, address: str | None = None) -> Engine:
+        key = (name, workers, address)
+        with self._lock:
+            engine = self._engines.get(key)
+            if engine is None:
+                engine = create_engine(name, workers, address=address, cache_size=self.cache_size)
+                self._engines[key] = engine
+            self._users[key] = self._users.get(key, 0) + 1
+            return engine
+
+    def release(self, engine: Engine) -> None:
+        closing = None
+        with self._lock:
+            key = next((k for k, e in self._engines.items() if e is engine), None)
+            if key is None:
+                return
+            self._users[key] -= 1
+            self._last_used[key] = time.monotonic()
+            if self._users[key] == 0 and (not engine.healthy or not engine.keepable or self.idle_s == 0):
+                closing = self._drop(key)
+        if closing is not None:
+            closing.close(cancel=True)
+
+    def sweep(self) -> int:
+        """Close the engines idle for ``idle_s`` or more; returns how many."""
+        now = time.monotonic()
+        with self._lock:
+            idle = [k for k in self._engines if self._users[k] == 0 and now - self._last_used[k] >= self.idle_s]
+            closing = [self._drop(k) for k in idle]
+        for engine in closing:
+            logger.info("stopping the idle %s engine's %d workers", engine.name, engine.workers)
+            engine.close(cancel=True)
+        return len(closing)
+
+    def _drop(self, key: tuple[str, int | None, str | None]) -> Engine:
+        self._users.pop(key, None)
+        self._last_used.pop(key, None)
+        return self._engines.pop(key)
+
+    def close(self) -> None:
+        with self._lock:
+            closing = [self._drop(k) for k in list(self._engines)]
+        for engine in closing:
+            engine.close(cancel=True)
 
 
 # -- local ------------------------------------------------------------------------------------------------------
@@ -67,9 +137,9 @@ def create_engine(name: str, workers: int | None = None, address: str | None = N
 _cache: ModelCache | None = None
 
 
-def _init_worker() -> None:
+def _init_worker(cache_size: int) -> None:
     global _cache
-    _cache = ModelCache()
+    _cache = ModelCache(cache_size)
     # one thread per worker for BLAS and OpenMP: the pool is the parallelism
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
@@ -92,9 +162,10 @@ class LocalEngine(Engine):
     fails its task (retryable) and the pool is started again for the others."""
 
     name = "local"
+    keepable = True
 
-    def __init__(self, workers: int | None = None) -> None:
-        super().__init__(workers)
+    def __init__(self, workers: int | None = None, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        super().__init__(workers, cache_size)
         self._lock = threading.Lock()
         self._pool = self._start()
 
@@ -103,6 +174,7 @@ class LocalEngine(Engine):
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
+            initargs=(self.cache_size,),
         )
         for _ in range(self.workers):  # start the workers now, while the run plans
             pool.submit(_warm)
@@ -160,8 +232,10 @@ class RayEngine(Engine):
 
     name = "ray"
 
-    def __init__(self, workers: int | None = None, address: str | None = None) -> None:
-        super().__init__(workers)
+    def __init__(
+        self, workers: int | None = None, address: str | None = None, cache_size: int = DEFAULT_CACHE_SIZE
+    ) -> None:
+        super().__init__(workers, cache_size)
         try:
             import ray
         except ModuleNotFoundError as exc:
@@ -180,8 +254,16 @@ class RayEngine(Engine):
             except ConnectionError as exc:
                 raise UnavailableError(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
             self._started_here = True
+        cpus = float(self._ray.cluster_resources().get("CPU", 0))
+        if self.workers > cpus:  # an autoscaling cluster may grow; a fixed one leaves the extra actors pending
+            logger.warning(
+                "the run asks for %d Ray actors of one CPU each and the cluster has %g CPUs now: the rest wait for "
+                "CPUs to free up or for the cluster to grow (ask for fewer with --workers)",
+                self.workers,
+                cpus,
+            )
         worker: Any = self._ray.remote(num_cpus=1)(_RayWorker)
-        self._actors: list[Any] = [worker.remote() for _ in range(self.workers)]
+        self._actors: list[Any] = [worker.remote(cache_size) for _ in range(self.workers)]
         self._load = [0] * self.workers
         self._lock = threading.Lock()
 
@@ -199,6 +281,7 @@ class RayEngine(Engine):
             if exc is None:
                 outer.set_result(f.result())
             else:
+                self.healthy = False  # an actor died, or the cluster went away: no further run on these actors
                 error = f"{type(exc).__name__}: {exc}"
                 outer.set_result([TaskResult(s.task_id, False, error=error, retryable=True) for s in specs])
 
@@ -214,8 +297,8 @@ class RayEngine(Engine):
 
 
 class _RayWorker:
-    def __init__(self) -> None:
-        self.cache = ModelCache()
+    def __init__(self, cache_size: int) -> None:
+        self.cache = ModelCache(cache_size)
 
     def run(self, specs: list[TaskSpec]) -> list[TaskResult]:
         return execute_all(specs, self.cache)

@@ -28,7 +28,7 @@ from ..registry import Workspace
 from ..registry.tables import utcnow
 from ..settings import BatchSettings
 from . import datasets
-from .engines import Engine, create_engine
+from .engines import Engine, EnginePool, create_engine
 from .pipeline import Pipeline, ScoreStep, ScriptStep, Step, dependencies
 from .records import Run
 from .runs import HEARTBEAT_EVERY_S, RunRegistry
@@ -71,7 +71,8 @@ def safe_name(text: str) -> str:
 
 class RunExecutor:
     """Executes queued runs of a workspace. ``address`` is the Ray cluster's for runs on the ray engine (default:
-    ``BatchSettings.ray_address``); a run that names no worker count gets ``BatchSettings.workers``."""
+    ``BatchSettings.ray_address``); a run that names no worker count gets ``BatchSettings.workers``. Each run starts
+    and stops its own engine, unless ``engines`` keeps them between runs (``modelport server``)."""
 
     def __init__(
         self,
@@ -81,6 +82,7 @@ class RunExecutor:
         address: str | None = None,
         poll_s: float = FLUSH_EVERY_S,
         settings: BatchSettings | None = None,
+        engines: EnginePool | None = None,
     ) -> None:
         self.workspace = workspace
         self.runs = RunRegistry(workspace)
@@ -88,6 +90,7 @@ class RunExecutor:
         self.settings = settings or BatchSettings()
         self.address = address if address is not None else self.settings.ray_address
         self.poll_s = poll_s
+        self.engines = engines
 
     def execute(self, run_id: str) -> Run:
         run = self.runs.get(run_id)
@@ -140,7 +143,7 @@ class RunExecutor:
                     step_ok[step.name] = True
                     continue
                 if engine is None:  # started before planning, so its workers start while the run reads its input
-                    engine = create_engine(run.engine, run.workers or self.settings.workers, address=self.address)
+                    engine = self._engine(run)
                 planned = self._plan(run, pipeline, step, outputs[step.name], cwd, code_dir, context)
                 missing: set[str] = set()
                 if existing:  # a retry: only what did not complete, with the ids it already has
@@ -160,7 +163,9 @@ class RunExecutor:
                 if self.runs.cancel_requested(run.id):
                     break
         finally:
-            if engine is not None:
+            if engine is not None and self.engines is not None:
+                self.engines.release(engine)
+            elif engine is not None:
                 engine.close(cancel=True)
         if self.runs.cancel_requested(run.id):
             self._cancel_rest(run.id)
@@ -173,6 +178,12 @@ class RunExecutor:
             detail = f"; first error ({first.step}/{first.key}): {(first.error or '').splitlines()[0]}" if first else ""
             return "failed", f"{len(bad)} of {len(tasks)} tasks failed in step(s) {', '.join(failed)}{detail}"
         return "completed", None
+
+    def _engine(self, run: Run) -> Engine:
+        workers = run.workers or self.settings.workers
+        if self.engines is not None:
+            return self.engines.acquire(run.engine, workers, address=self.address)
+        return create_engine(run.engine, workers, address=self.address, cache_size=self.settings.model_cache_size)
 
     def _output_dir(self, run: Run, step: Step, cwd: str | None) -> str:
         if isinstance(step, ScoreStep) and step.output.url and "${" not in step.output.url:

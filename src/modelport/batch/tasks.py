@@ -98,10 +98,13 @@ class TaskResult:
     duration_s: float = 0.0
 
 
+DEFAULT_CACHE_SIZE = 1024  # BatchSettings.model_cache_size
+
+
 class ModelCache:
     """The models a worker has loaded, least recently used dropped past ``size``."""
 
-    def __init__(self, size: int = 128) -> None:
+    def __init__(self, size: int = DEFAULT_CACHE_SIZE) -> None:
         self.size = size
         self._runtimes: OrderedDict[Any, Runtime] = OrderedDict()
         self.loads = 0
@@ -185,8 +188,10 @@ def _failure(spec: TaskSpec, error: str, retryable: bool, log: io.StringIO, star
 
 def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> tuple[int, int, str]:
     frame = work.data if work.data is not None else _reread(work)
+    loads = cache.loads
     runtime = cache.get(work.model)
-    print(f"model {work.model.version.ref}: {len(frame)} rows", file=log)
+    how = "loaded" if cache.loads > loads else "already loaded in this worker"
+    print(f"model {work.model.version.ref} ({how}): {len(frame)} rows", file=log)
     features = _features(work, runtime, frame)
     predictions = []
     for start in range(0, max(len(frame), 1), work.mini_batch_size):

@@ -3,8 +3,10 @@
 Two threads: one ticks the ``Scheduler`` every ``tick_s`` seconds; the other claims queued runs (every ``poll_s``,
 or at once when ``wake()`` says one was just queued) and executes at most ``concurrent_runs`` of them at a time, each
 in a thread of its own (the run's tasks go to its engine: a local process pool or Ray). A run another process
-claimed first is skipped. ``stop()`` stops ticking and claiming, gives the runs in progress ``grace_s`` seconds to
-finish, then asks them to cancel (their running tasks finish, the rest are canceled: ``runs retry`` resumes them).
+claimed first is skipped. The engines outlive the runs (``EnginePool``): the next run finds the workers started
+and the models loaded, until they have been idle ``BatchSettings.keep_workers_s``. ``stop()`` stops ticking and
+claiming, gives the runs in progress ``grace_s`` seconds to finish, then asks them to cancel (their running tasks
+finish, the rest are canceled: ``runs retry`` resumes them), and stops the engines.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from ..errors import ConflictError, InvalidInputError
 from ..registry import Workspace
+from ..settings import BatchSettings
+from .engines import EnginePool
 from .runner import RunExecutor
 from .runs import RunRegistry
 from .schedules import Scheduler
@@ -32,6 +36,7 @@ class BatchWorker:
         concurrent_runs: int = 1,
         poll_s: float = 2.0,
         schedules: bool = True,
+        settings: BatchSettings | None = None,
     ) -> None:
         if concurrent_runs < 1:
             raise InvalidInputError(f"concurrent_runs must be at least 1, not {concurrent_runs}")
@@ -41,6 +46,8 @@ class BatchWorker:
         self.concurrent_runs = concurrent_runs
         self.scheduler = Scheduler(workspace) if schedules else None
         self.runs = RunRegistry(workspace)
+        self.settings = settings or BatchSettings()
+        self.engines = EnginePool(self.settings.keep_workers_s, cache_size=self.settings.model_cache_size)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._active: dict[str, Future[None]] = {}
@@ -82,6 +89,7 @@ class BatchWorker:
                 with contextlib.suppress(ConflictError):  # it finished meanwhile
                     self.runs.cancel(run_id)
         self._pool.shutdown(wait=True)
+        self.engines.close()
 
     # -- the loops ----------------------------------------------------------------------------------------------
 
@@ -101,6 +109,7 @@ class BatchWorker:
         while not self._stop.is_set():
             try:
                 self._dispatch()
+                self.engines.sweep()  # the workers of engines idle too long
             except Exception:
                 logger.exception("looking for queued runs failed; trying again in %.0f s", self.poll_s)
             self._wake.wait(self.poll_s)
@@ -125,7 +134,7 @@ class BatchWorker:
 
     def _execute(self, run_id: str) -> None:
         try:
-            run = RunExecutor(self.workspace).execute(run_id)
+            run = RunExecutor(self.workspace, settings=self.settings, engines=self.engines).execute(run_id)
             logger.info("run %s %s", run.id, run.status)
         except ConflictError:  # another process claimed it first
             logger.debug("run %s was claimed elsewhere", run_id)
