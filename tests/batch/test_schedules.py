@@ -99,6 +99,31 @@ def test_a_run_that_cannot_be_created_is_recorded_on_the_slot(hello: Workspace) 
     assert ScheduleRegistry(hello).get("s", fires=1).fires[0].error == fired.error
 
 
+def test_a_slot_claimed_elsewhere_queues_no_run_and_a_failed_claim_leaves_no_run(hello: Workspace) -> None:
+    """The claim of a slot and its run commit together: a slot another scheduler holds writes no run, and a claim
+    that fails (as a scheduler stopped mid-way would) leaves neither row, so the next tick starts the slot."""
+    ScheduleRegistry(hello).create("s", "hello", "0 * * * *", {"who": "x"}, now=T0)
+    slot = datetime(2026, 12, 2, 10, tzinfo=UTC)
+    runs = RunRegistry(hello)
+
+    def broken_claim(session: object, run_id: str) -> None:
+        raise RuntimeError("the scheduler stopped here")
+
+    with pytest.raises(RuntimeError):
+        runs.create("hello", {"who": "x"}, with_run=broken_claim)
+    assert runs.list() == []
+
+    with hello.engine.begin() as conn:  # another scheduler's claim, committed first
+        sid = conn.execute(select(ScheduleRow.id)).scalar_one()
+        conn.execute(ScheduleFireRow.__table__.insert().values(schedule_id=sid, slot=slot, fired_at=T0))
+    assert Scheduler(hello).tick(T0 + timedelta(minutes=31)) == []
+    assert runs.list() == []  # the losing scheduler's run was rolled back with its claim
+
+    next_slot = slot + timedelta(hours=1)
+    (fired,) = Scheduler(hello).tick(next_slot + timedelta(seconds=5))
+    assert fired.slot == next_slot and [r.id for r in runs.list()] == [fired.run_id]
+
+
 def test_creating_checks_everything(hello: Workspace, tmp_path: Path) -> None:
     schedules = ScheduleRegistry(hello)
     bad = [

@@ -8,12 +8,12 @@ import builtins
 import os
 import socket
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..registry import Workspace
@@ -61,8 +61,11 @@ class RunRegistry:
         trigger: str = "cli",
         retries: int | None = None,
         cwd: str | None = None,
+        with_run: Callable[[Session, str], None] | None = None,
     ) -> Run:
-        """Queue a run of a pipeline version; its parameters are checked and filled in now."""
+        """Queue a run of a pipeline version; its parameters are checked and filled in now. ``with_run(session,
+        run_id)`` writes rows that must commit with the run or not at all (the scheduler's claim of its slot): an
+        error it raises, or one at commit, leaves no run."""
         if engine not in ENGINES:
             raise InvalidInputError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
         if workers is not None and workers < 1:
@@ -95,6 +98,9 @@ class RunRegistry:
                     output_url=datasets.join(self.workspace.store_url, "runs", run_id),
                 )
             )
+            if with_run is not None:
+                session.flush()
+                with_run(session, run_id)
         return self.get(run_id)
 
     # -- reading ------------------------------------------------------------------------------------------------

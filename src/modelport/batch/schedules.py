@@ -2,10 +2,11 @@
 
 A schedule names a pipeline (its published version, or a fixed one), parameters and a cron expression read in a
 timezone. ``Scheduler.tick(now)`` starts what is due: for each slot it first inserts the slot's row in
-``schedule_fires``, whose primary key is (schedule, slot), and only the scheduler whose insert succeeds queues the
-run; so any number of schedulers on one database start each slot at most once. A scheduler that stops between
-claiming a slot and queuing its run leaves the slot claimed with no run (``schedules show`` lists it); it is never
-started twice.
+``schedule_fires``, whose primary key is (schedule, slot), in the transaction that queues the slot's run: the
+scheduler whose commit succeeds has claimed the slot and queued its run, the others roll back and write nothing; so
+any number of schedulers on one database start each slot exactly once, and one that stops mid-way leaves either
+both rows or neither (the next tick starts the slot then). A slot whose run cannot be created (its pipeline or
+parameters changed) is claimed with the error instead (``schedules show`` lists it).
 
 Slots that passed while no scheduler ran (or the scheduler fell behind by more than ``grace_s``) are *missed*; the
 schedule's ``missed`` policy says what happens to them:
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
+from sqlalchemy.orm import Session
 
 from ..errors import ConflictError, InvalidInputError, MissingDependencyError, ModelportError, NotFoundError
 from ..registry import Workspace
@@ -289,12 +291,11 @@ class Scheduler:
         return fired
 
     def _fire(self, schedule: Schedule, schedule_id: int, slot: datetime) -> Fired | None:
-        try:
-            with write_session(self.engine) as session:
-                session.add(ScheduleFireRow(schedule_id=schedule_id, slot=slot, fired_at=utcnow()))
-        except DBIntegrityError:  # another scheduler claimed this slot (or the schedule was just deleted)
-            return None
-        run_id, error = None, None
+        def claim(session: Session, run_id: str | None, error: str | None = None) -> None:
+            session.add(
+                ScheduleFireRow(schedule_id=schedule_id, slot=slot, fired_at=utcnow(), run_id=run_id, error=error)
+            )
+
         try:
             run = self.runs.create(
                 schedule.ref,
@@ -302,19 +303,20 @@ class Scheduler:
                 experiment=schedule.experiment,
                 engine=schedule.engine,
                 trigger=f"schedule:{schedule.name}",
+                with_run=claim,  # the claim and the run commit together, or neither does
             )
-            run_id = run.id
-            logger.info("schedule %s started run %s for %s", schedule.name, run.id, slot.isoformat())
+        except DBIntegrityError:  # another scheduler claimed this slot (or the schedule was just deleted)
+            return None
         except ModelportError as exc:  # the pipeline or its parameters changed since the schedule was made
-            error = exc.message
-            logger.error("schedule %s could not start its run for %s: %s", schedule.name, slot.isoformat(), error)
-        with write_session(self.engine) as session:
-            session.execute(
-                update(ScheduleFireRow)
-                .where(ScheduleFireRow.schedule_id == schedule_id, ScheduleFireRow.slot == slot)
-                .values(run_id=run_id, error=error)
-            )
-        return Fired(schedule.name, slot, run_id, error)
+            logger.error("schedule %s could not start its run for %s: %s", schedule.name, slot.isoformat(), exc.message)
+            try:
+                with write_session(self.engine) as session:
+                    claim(session, None, exc.message)
+            except DBIntegrityError:
+                return None
+            return Fired(schedule.name, slot, None, exc.message)
+        logger.info("schedule %s started run %s for %s", schedule.name, run.id, slot.isoformat())
+        return Fired(schedule.name, slot, run.id, None)
 
     def _advance(self, schedule_id: int, slot: datetime) -> None:
         """Move the schedule's next slot forward (never back: another scheduler may have ticked later)."""
