@@ -85,6 +85,23 @@ def test_a_published_pipeline_runs_over_rest(served: tuple[TestClient, str, Batc
     assert download.status_code == 200 and download.text == "hello rest\n"
 
 
+def test_what_azure_ml_clients_also_send_is_accepted(served: tuple[TestClient, str, BatchWorker]) -> None:
+    """The body the Azure ML SDK and Data Factory's AzureMLExecutePipeline activity send, as they send it."""
+    client, secret, _ = served
+    body = {
+        "ExperimentName": "adf",
+        "RunSource": "SDK",
+        "ParameterAssignments": {"who": "adf"},
+        "ParentRunId": "",
+        "ContinueOnStepFailure": False,
+        "DataPathAssignments": {},
+    }
+    response = client.post("/pipelines/hello/runs", headers=_auth(secret), json=body)
+    assert response.status_code == 202
+    run = _wait_finished(client, secret, response.json()["Id"])
+    assert (run["status"], run["experiment"], run["parameters"]) == ("completed", "adf", {"who": "adf"})
+
+
 def test_published_pipelines_are_listed(served: tuple[TestClient, str, BatchWorker]) -> None:
     client, secret, _ = served
     (listed,) = client.get("/pipelines", headers=_auth(secret)).json()
@@ -119,6 +136,7 @@ def test_an_unpublished_or_unknown_pipeline_is_404(
         {"ParameterAssignments": "who=x"},
         {"Version": "two"},
         {"Version": True},
+        {"DataPathAssignments": {"input": {"DataStoreName": "workspaceblobstore", "RelativePath": "sensors/"}}},
     ],
 )
 def test_bad_run_requests_are_400(served: tuple[TestClient, str, BatchWorker], body: Any) -> None:

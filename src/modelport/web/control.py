@@ -48,6 +48,11 @@ RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "ParameterAssignments": dict,
     "Version": (int, str),
 }
+# what Azure ML's clients (the SDK, Data Factory's AzureMLExecutePipeline activity) also send, and that does not
+# change what runs: accepted and not used
+AZURE_INFORMATIONAL = frozenset({"RunSource", "ParentRunId", "Description", "ContinueOnStepFailure"})
+# Azure ML data bindings: modelport pipelines take their paths as parameters, so only empty ones are accepted
+AZURE_DATA_BINDINGS = ("DataPathAssignments", "DataSetDefinitionValueAssignments")
 CHUNK = 1024 * 1024
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -169,9 +174,15 @@ def _run_request(body: Any) -> tuple[str, dict[str, Any], int | None]:
         raise InvalidInputError(
             'the request body must be a JSON object: {"ExperimentName": ..., "ParameterAssignments": {...}}'
         )
-    unknown = sorted(set(body) - set(RUN_FIELDS))
+    unknown = sorted(set(body) - set(RUN_FIELDS) - AZURE_INFORMATIONAL - set(AZURE_DATA_BINDINGS))
     if unknown:
         raise InvalidInputError(f"unknown field(s) {', '.join(unknown)}; expected {', '.join(RUN_FIELDS)}")
+    for field in AZURE_DATA_BINDINGS:
+        if body.get(field):
+            raise InvalidInputError(
+                f"{field} is not supported: a modelport pipeline takes its input and output paths as parameters; "
+                "pass them in ParameterAssignments"
+            )
     for field, kind in RUN_FIELDS.items():
         if body.get(field) is not None and (not isinstance(body[field], kind) or isinstance(body[field], bool)):
             raise InvalidInputError(f"{field} has the wrong type: {type(body[field]).__name__}")
