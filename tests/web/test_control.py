@@ -166,3 +166,40 @@ def test_an_unknown_run_or_route_is_404_in_the_error_shape(served: tuple[TestCli
     assert client.get("/runs/0123456789abcdef", headers=_auth(secret)).json()["code"] == "not_found"
     response = client.get("/nowhere", headers=_auth(secret))
     assert response.status_code == 404 and set(response.json()) == {"error", "message", "code"}
+
+
+def test_outputs_written_outside_the_run_folder_are_listed_and_served(
+    served: tuple[TestClient, str, BatchWorker], sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    """A score step with ``output.url`` writes under that URL, not the run's folder: the listing still has its
+    files, as ``external/STEP/NAME``, and each downloads."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from modelport.batch import PipelineRegistry
+
+    client, secret, _ = served
+    x = np.random.default_rng(1).random((30, 2))
+    sqlite_workspace.models.register("clf", obj=LogisticRegression().fit(x, (x[:, 0] > 0.5).astype(int)))
+    data = tmp_path / "rows.csv"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1]}).to_csv(data, index=False)
+    shared = tmp_path / "shared"
+    (tmp_path / "score.yaml").write_text(
+        "name: scored\nsteps:\n  - name: score\n    type: score\n    model: clf\n"
+        f"    input: {data}\n    features: [a, b]\n    output:\n      name: predictions.csv\n      url: {shared}\n"
+    )
+    pipelines = PipelineRegistry(sqlite_workspace)
+    pipelines.publish(pipelines.register(tmp_path / "score.yaml").ref)
+
+    run_id = client.post("/pipelines/scored/runs", headers=_auth(secret), json={}).json()["Id"]
+    assert _wait_finished(client, secret, run_id)["status"] == "completed"
+
+    listed = client.get(f"/runs/{run_id}/outputs", headers=_auth(secret)).json()["files"]
+    (external,) = [f for f in listed if f["path"].startswith("external/")]
+    written = shared / run_id / "score" / "predictions.csv"
+    assert external == {"path": "external/score/predictions.csv", "size": written.stat().st_size, "url": str(written)}
+    download = client.get(f"/runs/{run_id}/outputs/external/score/predictions.csv", headers=_auth(secret))
+    assert download.status_code == 200 and download.content == written.read_bytes()
+    missing = client.get(f"/runs/{run_id}/outputs/external/score/nope.csv", headers=_auth(secret))
+    assert missing.status_code == 404

@@ -9,7 +9,8 @@ GET      /pipelines                      the published pipelines
 POST     /pipelines/{name}/runs          queue a run: ``{"ExperimentName", "ParameterAssignments", "Version"}``
                                          -> 202 ``{"Id": RUN_ID}``
 GET      /runs/{id}                      the run's status and tasks
-GET      /runs/{id}/outputs              the files the run wrote (outputs and logs), with their sizes
+GET      /runs/{id}/outputs              the files the run wrote (outputs and logs), with their sizes; those a
+                                         step wrote elsewhere (its ``output.url``) as ``external/STEP/NAME``
 GET      /runs/{id}/outputs/{path}       one of them
 =======  ==============================  ======================================================================
 
@@ -33,7 +34,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..batch import PipelineRegistry, RunRegistry
+from ..batch import PipelineRegistry, Run, RunRegistry
 from ..codecs.json import dumps, loads
 from ..errors import InvalidInputError, ModelportError, NotFoundError, UnauthorizedError
 from ..registry import Workspace
@@ -137,6 +138,10 @@ class ControlApp:
                 relative = path[len(root.rstrip("/")) :].lstrip("/")
                 if info.get("type") == "file" and not any(p.startswith(".") for p in relative.split("/")):
                     files.append({"path": relative, "size": info.get("size")})
+            for relative, url in sorted(_external_outputs(run).items()):
+                external, path = fsspec.core.url_to_fs(url)
+                if external.isfile(path):
+                    files.append({"path": relative, "size": external.size(path), "url": url})
             return {"Id": run.id, "status": run.status, "files": files}
 
         return _json(await run_in_threadpool(find))
@@ -149,8 +154,12 @@ class ControlApp:
 
         def open_file() -> tuple[Any, str, int | None]:
             run = self.runs.get(request.path_params["id"])
-            fs, root = fsspec.core.url_to_fs(run.output_url)
-            path = f"{root.rstrip('/')}/{relative}"
+            external = _external_outputs(run).get(relative)
+            if external is not None:
+                fs, path = fsspec.core.url_to_fs(external)
+            else:
+                fs, root = fsspec.core.url_to_fs(run.output_url)
+                path = f"{root.rstrip('/')}/{relative}"
             if not fs.isfile(path):
                 raise NotFoundError(f"run {run.id} has no output {relative!r}: see /runs/{run.id}/outputs")
             return fs, path, fs.size(path)
@@ -167,6 +176,17 @@ class ControlApp:
         if size is not None:
             headers["content-length"] = str(size)
         return StreamingResponse(chunks(), media_type=media_type, headers=headers)
+
+
+def _external_outputs(run: Run) -> dict[str, str]:
+    """The outputs a run wrote outside its own folder (a score step's ``output.url``), listed and served as
+    ``external/STEP/NAME``: NAME -> its URL."""
+    inside = run.output_url.rstrip("/") + "/"
+    return {
+        f"external/{t.step}/{t.output.rstrip('/').rsplit('/', 1)[-1]}": t.output
+        for t in run.tasks
+        if t.status == "completed" and t.output and not t.output.startswith(inside)
+    }
 
 
 def _run_request(body: Any) -> tuple[str, dict[str, Any], int | None]:
