@@ -154,3 +154,21 @@ def test_bad_options_are_one_line(
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert "secret" not in err and "Traceback" not in err
+
+
+def test_require_key_guards_http_with_the_workspace_keys(tmp_path: Path, processes: list[Ingest]) -> None:
+    from modelport import Workspace
+    from modelport.registry.keys import ApiKeyRegistry
+
+    with Workspace(tmp_path / ".modelport") as ws:  # the workspace of the process's folder
+        secret = ApiKeyRegistry(ws.engine).create("plant1").secret
+    ingest = Ingest(tmp_path, "--require-key")
+    processes.append(ingest)
+    assert "needs a key" in ingest.started["listening"][0]
+    one = [{"TS": "2018-08-28 23:00:05", "Device": 1, "Tag": 1, "Value": 1.5}]
+    assert httpx.post(f"{ingest.url}/readings", content=payload(one), timeout=10).status_code == 401
+    taken = httpx.post(
+        f"{ingest.url}/readings", content=payload(one), headers={"Authorization": f"Bearer {secret}"}, timeout=10
+    )
+    assert taken.status_code == 200 and taken.json()["accepted"] == 1
+    assert ingest.stop()["accepted"] == 1

@@ -111,3 +111,39 @@ def test_health_counts(client: TestClient) -> None:
     assert body["status"] == "ok"
     assert (body["accepted"], body["rejected"], body["open_windows"]) == (1, 1, 1)
     assert body["rejected_by_reason"] == {Reason.MISSING_FIELD: 1}
+
+
+def test_with_keys_readings_need_one_and_health_does_not(ingester: Ingester, sqlite_workspace: Any) -> None:
+    from modelport.registry.keys import ApiKeyRegistry
+
+    keys = ApiKeyRegistry(sqlite_workspace.engine)
+    secret = keys.create("plant1").secret
+    with TestClient(create_ingest_app(ingester, max_body_bytes=10_000, keys=keys)) as client:
+        for headers in ({}, {"Authorization": "Bearer mpk_wrong-wrong-wrong-wrong"}):
+            refused = client.post("/readings", json=ONE, headers=headers)
+            assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+        assert ingester.stats.accepted == 0  # nothing refused was stored
+        assert client.get("/health").status_code == 200
+        taken = client.post("/readings", json=ONE, headers={"Authorization": f"Bearer {secret}"})
+        assert taken.status_code == 200 and taken.json()["accepted"] == 1
+        keys.revoke("plant1")
+        assert client.post("/readings", json=ONE, headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("host", "required", "needs"),
+    [
+        ("127.0.0.1", None, False),
+        ("localhost", None, False),
+        ("::1", None, False),
+        ("0.0.0.0", None, True),
+        ("10.1.2.3", None, True),
+        ("0.0.0.0", False, False),
+        ("127.0.0.1", True, True),
+    ],
+)
+def test_a_key_is_needed_unless_only_this_machine_can_reach_the_endpoint(
+    tmp_path: Path, host: str, required: bool | None, needs: bool
+) -> None:
+    settings = IngestSettings(output=str(tmp_path), http_host=host, http_require_key=required)
+    assert settings.http_needs_key is needs

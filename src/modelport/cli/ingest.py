@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -109,6 +110,15 @@ def ingest(
     drain: Annotated[
         bool, typer.Option("--drain", help="On exit, write the windows still open too (later readings: late).")
     ] = False,
+    require_key: Annotated[
+        bool | None,
+        typer.Option(
+            "--require-key/--no-require-key",
+            help="POST /readings needs Authorization: Bearer KEY (modelport keys create). Default: unless --http "
+            "listens on a loopback address only.",
+            show_default=False,
+        ),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout: started, then stopped.")] = False,
 ) -> None:
     """Aggregate sensor readings {TS, Device, Tag, Value} from MQTT and/or HTTP into fixed windows (mean, min, max,
@@ -135,6 +145,7 @@ def ingest(
             "idle_close_s": idle_close,
             "state_dir": state,
             "client_id": client_id,
+            "http_require_key": require_key,
         }
     )
     if settings.mqtt_url is None and settings.http_host is None:
@@ -151,6 +162,7 @@ def ingest(
         replayed, reopened = ingester.stats.replayed, ingester.open_windows  # before new readings come
         server: IngestServer | None = None
         source: MqttSource | None = None
+        stack = contextlib.ExitStack()  # the workspace whose keys guard HTTP, when they do
         try:
             listening = []
             if settings.mqtt_url is not None:
@@ -159,9 +171,21 @@ def ingest(
                 source.start()
                 listening.append(f"{hide_password(settings.mqtt_url)} {' '.join(settings.topics)} (QoS 1)")
             if settings.http_host is not None:
-                server = IngestServer(ingester, settings.http_host, settings.http_port, settings.max_body_bytes)
+                keys = None
+                if settings.http_needs_key:
+                    from ..registry.keys import ApiKeyRegistry
+                    from ._output import open_workspace
+
+                    workspace = stack.enter_context(open_workspace(ctx))
+                    keys = ApiKeyRegistry(workspace.engine)
+                server = IngestServer(
+                    ingester, settings.http_host, settings.http_port, settings.max_body_bytes, keys=keys
+                )
                 server.start()
-                listening.append(f"POST {server.url}/readings")
+                guard = "needs a key: modelport keys create" if keys is not None else "no key needed: loopback only"
+                if keys is None and settings.http_require_key is False:
+                    guard = "no key needed: --no-require-key"
+                listening.append(f"POST {server.url}/readings ({guard})")
             if json:
                 print_json(
                     {
@@ -188,6 +212,7 @@ def ingest(
                 source.stop()
             if server is not None:
                 server.stop()
+            stack.close()
             ingester.close(drain=drain)
     finally:
         for signum, handler in previous.items():

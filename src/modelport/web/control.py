@@ -32,18 +32,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from ..batch import PipelineRegistry, Run, RunRegistry
 from ..codecs.json import dumps, loads
-from ..errors import InvalidInputError, ModelportError, NotFoundError, UnauthorizedError
+from ..errors import InvalidInputError, NotFoundError
 from ..registry import Workspace
 from ..registry.keys import ApiKey, ApiKeyRegistry
 from ..settings import ControlSettings
+from .auth import BearerAuth
 from .body import read_body
 from .errors import error_body, error_response
 
-OPEN_PATHS = frozenset({"/health"})
 RUN_FIELDS: dict[str, type | tuple[type, ...]] = {
     "ExperimentName": str,
     "ParameterAssignments": dict,
@@ -57,31 +57,6 @@ AZURE_DATA_BINDINGS = ("DataPathAssignments", "DataSetDefinitionValueAssignments
 CHUNK = 1024 * 1024
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class BearerAuth:
-    """Refuses every request but those to ``OPEN_PATHS`` without a valid, unrevoked key; the key is put in
-    ``scope["state"]["api_key"]`` for the route."""
-
-    def __init__(self, app: ASGIApp, keys: ApiKeyRegistry) -> None:
-        self.app = app
-        self.keys = keys
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
-            await self.app(scope, receive, send)
-            return
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        scheme, _, token = header.partition(" ")
-        try:
-            if scheme.lower() != "bearer" or not token.strip():
-                raise UnauthorizedError("this API needs a key: send Authorization: Bearer KEY (modelport keys create)")
-            key = await run_in_threadpool(self.keys.verify, token.strip())
-        except ModelportError as exc:
-            await error_response(exc)(scope, receive, send)
-            return
-        scope.setdefault("state", {})["api_key"] = key
-        await self.app(scope, receive, send)
 
 
 class ControlApp:
@@ -253,4 +228,4 @@ def create_control_app(
         return error_response(NotFoundError(f"no route {request.url.path}"))
 
     routed = Starlette(routes=routes, exception_handlers={404: unmatched, 405: unmatched})
-    return BearerAuth(routed, ApiKeyRegistry(workspace.engine))
+    return BearerAuth(routed, ApiKeyRegistry(workspace.engine), open_paths={"/health"})

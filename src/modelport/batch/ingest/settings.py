@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -92,9 +93,21 @@ class IngestSettings(BaseSettings):
     )
     http_host: str | None = Field(default=None, description="Address the HTTP endpoint listens on; unset: no HTTP.")
     http_port: int = Field(default=8001, ge=0, le=65535, description="Port of the HTTP endpoint; 0 picks a free one.")
+    http_require_key: bool | None = Field(
+        default=None,
+        description="Whether POST /readings needs Authorization: Bearer KEY with a key of the workspace (modelport "
+        "keys create). Unset: needed unless the endpoint listens on a loopback address only.",
+    )
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Largest HTTP body accepted; larger ones get 413."
     )
+
+    @property
+    def http_needs_key(self) -> bool:
+        """``http_require_key``, or when unset, whether the endpoint listens beyond this machine."""
+        if self.http_require_key is not None:
+            return self.http_require_key
+        return not is_loopback(self.http_host or "")
 
     @field_validator("window_s", "grace_s", "idle_close_s", "max_ahead_s", mode="before")
     @classmethod
@@ -114,3 +127,13 @@ class IngestSettings(BaseSettings):
         if not value or any(not t.strip() for t in value):
             raise ValueError("topic filters must not be empty")
         return value
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is an address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
