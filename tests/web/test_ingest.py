@@ -98,11 +98,27 @@ def test_nothing_is_acknowledged_that_is_not_stored(
     def disk_full(readings: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ingester.state, "append", disk_full)
+    monkeypatch.setattr(ingester.state, "write", disk_full)
     response = client.post("/readings", json=ONE)
     assert response.status_code == 503
     assert "No space left on device" in response.json()["message"]
     assert ingester.stats.accepted == 0 and ingester.open_windows == 0
+
+
+def test_a_failed_fsync_is_not_acknowledged_and_stops_the_ingester(
+    client: TestClient, ingester: Ingester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a failed fsync the kernel may have dropped the lines, and a later fsync would not say so: the ingester
+    refuses everything until it is restarted (and reads its log back as the disk has it)."""
+
+    def io_error(position: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(ingester.state, "sync", io_error)
+    assert client.post("/readings", json=ONE).status_code == 503
+    monkeypatch.undo()
+    again = client.post("/readings", json={**ONE, "Tag": 7})
+    assert again.status_code == 503 and "restart the ingester" in again.json()["message"]
 
 
 def test_health_counts(client: TestClient) -> None:

@@ -167,7 +167,13 @@ def ingest(
             listening = []
             if settings.mqtt_url is not None:
                 client = settings.client_id or _default_client_id(settings.state_dir)
-                source = MqttSource(settings.mqtt_url, settings.topics, client, ingester.submit)
+                source = MqttSource(
+                    settings.mqtt_url,
+                    settings.topics,
+                    client,
+                    lambda body, where: ingester.submit(body, where, sync=False).position,
+                    sync=ingester.sync,  # one fsync per batch of messages
+                )
                 source.start()
                 listening.append(f"{hide_password(settings.mqtt_url)} {' '.join(settings.topics)} (QoS 1)")
             if settings.http_host is not None:

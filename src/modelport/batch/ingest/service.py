@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...errors import UnavailableError
 from .readings import Reading, Reason, Rejection, format_ts, parse_payload
 from .rejected import RejectedLog
 from .settings import IngestSettings
@@ -38,6 +39,7 @@ class Outcome:
     duplicates: int
     rejected: list[Rejection]
     is_list: bool
+    position: int = 0  # how far the log must be durable for this payload (``Ingester.sync``)
 
     @property
     def wholly_bad(self) -> bool:
@@ -88,6 +90,7 @@ class Ingester:
         self._lock = threading.Lock()  # the open windows, the log's active segment, the counts
         self._write_lock = threading.Lock()  # one closing at a time, in order
         self._pending: list[ClosedWindow] = []  # closed, not yet written (a write failed: retried at next flush)
+        self._broken: str | None = None  # why readings are refused: an fsync of the log failed
         self.state = StateFolder(settings.state_dir, self.window_us, settings.output)
         try:
             self.rejected_log = RejectedLog(settings.state_dir / "rejected")
@@ -121,11 +124,25 @@ class Ingester:
         with self._lock:
             return {"open_windows": len(self.windows), **self.stats.to_json()}
 
-    def submit(self, payload: bytes | str, source: str) -> Outcome:
+    def submit(self, payload: bytes | str, source: str, sync: bool = True) -> Outcome:
         """Take one payload; returns once it is durable (logged or set aside). Raises only when the log or the
-        rejected file cannot be written (the payload must then not be acknowledged)."""
+        rejected file cannot be written (the payload must then not be acknowledged). With ``sync=False`` it returns
+        once the readings are written, not yet durable: ``sync(outcome.position)`` makes them so, and one call
+        covers many payloads (the MQTT source syncs once per batch of messages)."""
         parsed = parse_payload(payload)
-        return self.accept(parsed.readings, parsed.rejections, source, parsed.is_list)
+        return self.accept(parsed.readings, parsed.rejections, source, parsed.is_list, sync=sync)
+
+    def sync(self, position: int) -> None:
+        """Return once the log is durable up to ``position``. A failed fsync stops the ingester taking readings
+        (the kernel may have dropped what it could not write, and a later fsync would not say so): restart it,
+        and the log is read back as it is on the disk."""
+        if self._broken is not None:
+            raise UnavailableError(self._broken)
+        try:
+            self.state.sync(position)
+        except OSError as exc:
+            self._broken = f"the write-ahead log could not be synced ({exc.strerror or exc}): restart the ingester"
+            raise
 
     def accept(
         self,
@@ -133,8 +150,11 @@ class Ingester:
         rejections: Sequence[Rejection] = (),
         source: str = "",
         is_list: bool = True,
+        sync: bool = True,
     ) -> Outcome:
         """Take readings (with their index in the payload) and rejections already found."""
+        if self._broken is not None:
+            raise UnavailableError(self._broken)
         rejected = list(rejections)
         new: list[Reading] = []
         duplicates = 0
@@ -162,7 +182,7 @@ class Ingester:
                     rejected.append(Rejection(index, Reason.CONFLICT, detail, reading.to_json()))
             rejected.sort(key=lambda r: r.index)
             self.rejected_log.write(rejected, source)
-            self.state.append(new)  # fsynced: from here on, these readings survive a crash
+            position = self.state.write(new)  # durable after sync(position), shared with concurrent writers
             for reading in new:
                 self.windows.add(reading)
                 self._max_ts = max(self._max_ts or reading.ts_us, reading.ts_us)
@@ -172,12 +192,14 @@ class Ingester:
             if new or duplicates:
                 self._last_reading = time.monotonic()
             due = self._due()
+        if sync:
+            self.sync(position)  # from here on, these readings (and the duplicates' originals) survive a crash
         if due:
             try:
                 self.flush()
             except Exception:  # the readings are safe in the log; the windows are written at the next flush
                 logger.exception("writing closed windows failed; trying again at the next flush")
-        return Outcome(len(new), duplicates, rejected, is_list)
+        return Outcome(len(new), duplicates, rejected, is_list, position)
 
     def _boundary(self, everything: bool) -> int | None:
         """Windows starting before this are due to close."""

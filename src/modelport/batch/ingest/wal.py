@@ -7,9 +7,12 @@ Layout of the state folder::
                          before it is written (written atomically: a temporary file, fsync, rename)
     wal/000001.jsonl     log segments, one reading a line: [TS in microseconds, Device, Tag, Value]
 
-A reading is acknowledged only once its line is written and fsynced. A new segment starts at every start and every
-time windows close; a segment whose readings all belong to written windows is deleted. A torn last line (a crash
-while writing it) was never acknowledged and is skipped when the log is read back.
+A reading is acknowledged only once its line is written and fsynced. Writers that come at the same time share one
+fsync (group commit): ``write`` appends under the ingester's lock and returns the log's position, ``sync(position)``
+returns once the log is on the disk up to there, and whoever fsyncs covers every line written before it. A new
+segment starts at every start and every time windows close (the old one is fsynced first); a segment whose readings
+all belong to written windows is deleted. A torn last line (a crash while writing it) was never acknowledged and is
+skipped when the log is read back.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +98,9 @@ class StateFolder:
         self._sealed: list[_Segment] = []
         self._active: _Segment | None = None
         self._file: IO[bytes] | None = None
+        self._written = 0  # bytes written to the log since this start, over every segment
+        self._synced = 0  # of which fsynced
+        self._sync_lock = threading.Lock()  # one fsync at a time; held while the active segment changes
 
     def _read_state(self, window_us: int, output: str) -> State:
         path = self.folder / "state.json"
@@ -150,22 +157,44 @@ class StateFolder:
 
     def append(self, readings: Sequence[Reading]) -> None:
         """Write readings to the log and fsync it: once this returns, they survive a crash."""
-        if not readings:
+        self.sync(self.write(readings))
+
+    def write(self, readings: Sequence[Reading]) -> int:
+        """Write readings to the log, not yet durable; returns the position that ``sync`` makes durable (the end of
+        everything written so far, so that a caller that relied on readings others wrote waits for them too)."""
+        if readings:
+            assert self._file is not None and self._active is not None, "replay() opens the log"
+            data = b"".join(orjson.dumps([r.ts_us, r.device, r.tag, r.value]) + b"\n" for r in readings)
+            self._file.write(data)
+            self._file.flush()  # to the OS: the fsync of whoever syncs next covers it
+            self._written += len(data)
+            newest = max(r.ts_us for r in readings)
+            self._active.max_ts_us = max(self._active.max_ts_us or newest, newest)
+        return self._written
+
+    def sync(self, position: int) -> None:
+        """Return once the log is on the disk up to ``position``. Callers waiting while one fsyncs find their lines
+        covered by it when they get the lock: one fsync for all of them."""
+        if self._synced >= position:
             return
-        assert self._file is not None and self._active is not None, "replay() opens the log"
-        self._file.write(b"".join(orjson.dumps([r.ts_us, r.device, r.tag, r.value]) + b"\n" for r in readings))
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        newest = max(r.ts_us for r in readings)
-        self._active.max_ts_us = max(self._active.max_ts_us or newest, newest)
+        with self._sync_lock:
+            if self._synced >= position:
+                return
+            assert self._file is not None
+            target = self._written  # every line flushed so far goes to the disk with this fsync
+            os.fsync(self._file.fileno())
+            self._synced = max(self._synced, target)
 
     def rotate(self) -> None:
         """Seal the active segment and start a new one (when windows close, so that old segments can go)."""
         if self._file is None or self._active is None or self._active.max_ts_us is None:
             return
-        self._file.close()
-        self._sealed.append(self._active)
-        self._start_segment()
+        with self._sync_lock:  # no fsync of the old file while it closes
+            os.fsync(self._file.fileno())
+            self._synced = self._written
+            self._file.close()
+            self._sealed.append(self._active)
+            self._start_segment()
 
     def compact(self) -> int:
         """Delete the sealed segments whose readings all belong to written windows; returns how many."""
@@ -181,9 +210,10 @@ class StateFolder:
         return len(done)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        with self._sync_lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
         with contextlib.suppress(OSError):
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
         self._lock.close()
