@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInputError, MissingDependencyError, UnavailableError
@@ -72,6 +73,13 @@ def create_engine(
     raise InvalidInputError(f"unknown engine {name!r}: expected one of {', '.join(ENGINES)}")
 
 
+@dataclass
+class _Kept:
+    engine: Engine
+    users: int = 0
+    last_used: float = 0.0
+
+
 class EnginePool:
     """Engines kept open between runs, one per (engine, workers, address), shared by the runs that use it at the
     same time (an engine's ``submit`` is thread-safe). An engine nobody has used for ``idle_s`` seconds is closed by
@@ -82,52 +90,48 @@ class EnginePool:
         self.idle_s = idle_s
         self.cache_size = cache_size
         self._lock = threading.Lock()
-        self._engines: dict[tuple[str, int | None, str | None], Engine] = {}
-        self._users: dict[tuple[str, int | None, str | None], int] = {}
-        self._last_used: dict[tuple[str, int | None, str | None], float] = {}
+        self._kept: dict[tuple[str, int | None, str | None], _Kept] = {}
 
     def acquire(self, name: str, workers: int | None = None, address: str | None = None) -> Engine:
         key = (name, workers, address)
         with self._lock:
-            engine = self._engines.get(key)
-            if engine is None:
-                engine = create_engine(name, workers, address=address, cache_size=self.cache_size)
-                self._engines[key] = engine
-            self._users[key] = self._users.get(key, 0) + 1
-            return engine
+            kept = self._kept.get(key)
+            if kept is None:
+                kept = self._kept[key] = _Kept(
+                    create_engine(name, workers, address=address, cache_size=self.cache_size)
+                )
+            kept.users += 1
+            return kept.engine
 
     def release(self, engine: Engine) -> None:
-        closing = None
         with self._lock:
-            key = next((k for k, e in self._engines.items() if e is engine), None)
+            key = next((k for k, kept in self._kept.items() if kept.engine is engine), None)
             if key is None:
                 return
-            self._users[key] -= 1
-            self._last_used[key] = time.monotonic()
-            if self._users[key] == 0 and (not engine.healthy or not engine.keepable or self.idle_s == 0):
-                closing = self._drop(key)
-        if closing is not None:
-            closing.close(cancel=True)
+            kept = self._kept[key]
+            kept.users -= 1
+            kept.last_used = time.monotonic()
+            closing = kept.users == 0 and (not engine.healthy or not engine.keepable or self.idle_s == 0)
+            if closing:
+                del self._kept[key]
+        if closing:
+            engine.close(cancel=True)
 
     def sweep(self) -> int:
         """Close the engines idle for ``idle_s`` or more; returns how many."""
         now = time.monotonic()
         with self._lock:
-            idle = [k for k in self._engines if self._users[k] == 0 and now - self._last_used[k] >= self.idle_s]
-            closing = [self._drop(k) for k in idle]
+            idle = [k for k, kept in self._kept.items() if kept.users == 0 and now - kept.last_used >= self.idle_s]
+            closing = [self._kept.pop(k).engine for k in idle]
         for engine in closing:
             logger.info("stopping the idle %s engine's %d workers", engine.name, engine.workers)
             engine.close(cancel=True)
         return len(closing)
 
-    def _drop(self, key: tuple[str, int | None, str | None]) -> Engine:
-        self._users.pop(key, None)
-        self._last_used.pop(key, None)
-        return self._engines.pop(key)
-
     def close(self) -> None:
         with self._lock:
-            closing = [self._drop(k) for k in list(self._engines)]
+            closing = [kept.engine for kept in self._kept.values()]
+            self._kept.clear()
         for engine in closing:
             engine.close(cancel=True)
 

@@ -155,10 +155,6 @@ class StateFolder:
         self._file = open(self._active.path, "ab")  # noqa: SIM115 (the active segment stays open)
         fsync_dir(self._active.path.parent)
 
-    def append(self, readings: Sequence[Reading]) -> None:
-        """Write readings to the log and fsync it: once this returns, they survive a crash."""
-        self.sync(self.write(readings))
-
     def write(self, readings: Sequence[Reading]) -> int:
         """Write readings to the log, not yet durable; returns the position that ``sync`` makes durable (the end of
         everything written so far, so that a caller that relied on readings others wrote waits for them too)."""
