@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import fsspec
+import numpy as np
 
 from ..errors import InvalidInputError, MissingDependencyError, NotFoundError
 
@@ -125,32 +127,116 @@ def read_file(path: str, fmt: str) -> Any:
         raise MissingDependencyError("pyarrow", "batch", "reading Parquet") from exc
 
 
-def write_frame(frame: Any, url: str, fmt: str, sync: bool = True) -> int:
-    """Write a DataFrame atomically; return the bytes written."""
-    buffer = io.BytesIO()
+def columns_of(frame: Any) -> dict[str, Any]:
+    """A DataFrame as its columns, in order: numpy arrays where pandas has them, object arrays for strings (pandas
+    3's Arrow-backed strings are slow to slice and to pickle, row groups of them most of all), and pandas' own
+    arrays for the rest (datetimes with a time zone, categoricals, nullable integers), which keep their type."""
+    pd = pandas()
+    columns: dict[str, Any] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series.dtype, np.dtype):
+            columns[name] = series.to_numpy()
+        elif isinstance(series.dtype, pd.StringDtype):
+            columns[name] = series.to_numpy(dtype=object)
+        else:
+            columns[name] = series.array
+    return columns
+
+
+def text_dtypes(frame: Any) -> dict[str, Any]:
+    """The pandas string dtypes ``columns_of`` turned into object arrays, for ``frame_of`` to give back: a partition
+    where a text column is all missing would otherwise come back untyped (and be written to Parquet as nulls)."""
+    pd = pandas()
+    return {name: frame[name].dtype for name in frame.columns if isinstance(frame[name].dtype, pd.StringDtype)}
+
+
+def frame_of(columns: Mapping[str, Any], dtypes: Mapping[str, Any] | None = None) -> Any:
+    frame = pandas().DataFrame(dict(columns))
+    for name, dtype in (dtypes or {}).items():
+        if name in frame.columns and frame[name].dtype != dtype:
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
+
+def write_columns(
+    columns: Mapping[str, Any], url: str, fmt: str, sync: bool = True, dtypes: Mapping[str, Any] | None = None
+) -> int:
+    """Write columns (equal-length arrays, by name) atomically as CSV or Parquet; return the bytes written. The CSV
+    is byte for byte what pandas' ``to_csv(index=False)`` writes, in a fifth of the time where the columns are
+    numbers and plain strings (``csv_bytes``). ``dtypes``: as for ``frame_of``."""
     if fmt == "csv":
-        frame.to_csv(buffer, index=False)
+        data = csv_bytes(columns)
     else:
+        buffer = io.BytesIO()
         try:
-            frame.to_parquet(buffer, index=False)
+            frame_of(columns, dtypes).to_parquet(buffer, index=False)
         except ImportError as exc:
             raise MissingDependencyError("pyarrow", "batch", "writing Parquet") from exc
-    data = buffer.getvalue()
+        data = buffer.getvalue()
     write_bytes(url, data, sync=sync)
     return len(data)
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+_PLAIN = {str, int, float, bool, type(None)}  # in an object column: what csv_bytes formats as pandas would
+
+
+def csv_bytes(columns: Mapping[str, Any]) -> bytes:
+    """The columns as pandas' ``DataFrame.to_csv(index=False)`` writes them (UTF-8, ``\\n``, minimal quoting,
+    missing values empty). Numbers, booleans and strings that need no quotes are formatted here, as pandas formats
+    them (``str`` of ints, the shortest repr of floats); anything else (a value that needs quoting, a date, one
+    column alone, whose empty fields the csv module quotes) goes through pandas itself."""
+    names = [str(name) for name in columns]
+    texts = [_csv_texts(values) for values in columns.values()]
+    plain = len(names) > 1 and not any(_NEEDS_QUOTES.search(name) for name in names)
+    if not plain or any(t is None for t in texts):
+        return bytes(frame_of(columns).to_csv(index=False).encode())
+    lines = [",".join(names), *map(",".join, zip(*texts, strict=True))]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _csv_texts(values: Any) -> list[str] | None:
+    """One column's fields, or None where pandas must write it."""
+    if not isinstance(values, np.ndarray) or values.ndim != 1:
+        return None
+    kind = values.dtype.kind
+    if kind in "iub":
+        return list(map(str, values.tolist()))
+    if kind == "f":
+        texts = list(map(repr, values.tolist())) if values.dtype.itemsize == 8 else values.astype(str).tolist()
+        missing = np.isnan(values)
+        if missing.any():
+            texts = ["" if m else t for t, m in zip(texts, missing.tolist(), strict=True)]
+        return texts
+    if kind != "O":
+        return None
+    items = values.tolist()
+    kinds = set(map(type, items))
+    if kinds == {str}:
+        texts = items
+    elif kinds <= _PLAIN:
+        texts = ["" if v is None or v != v else v if type(v) is str else str(v) for v in items]
+    else:
+        return None
+    if _NEEDS_QUOTES.search("".join(texts)):
+        return None
+    return texts
 
 
 def write_bytes(url: str, data: bytes, sync: bool = True) -> None:
     """Write a file whole or not at all: a temporary name and a rename on a local disk, one upload elsewhere.
     ``sync``: flush it to the disk (fsync) before the rename, so that it survives a crash of the machine too; this
     costs about 10 ms a file on some disks, which for a thousand small files is most of a run."""
-    fs, path = fsspec.core.url_to_fs(url)
-    parent = path.rsplit("/", 1)[0]
-    fs.makedirs(parent, exist_ok=True)
-    local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
-    if not local:
-        fs.pipe_file(path, data)
-        return
+    path = _local_path(url)
+    if path is None:
+        fs, path = fsspec.core.url_to_fs(url)
+        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        if "file" not in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+            fs.pipe_file(path, data)
+            return
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
     temporary = Path(parent) / f".{Path(path).name}.{uuid.uuid4().hex}.partial"
     try:
         with open(temporary, "wb") as f:
@@ -161,6 +247,16 @@ def write_bytes(url: str, data: bytes, sync: bool = True) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _local_path(url: str) -> str | None:
+    """A plain local path or ``file://`` URL as an absolute path (without fsspec's cost, a good part of writing a
+    small file); None for anything else."""
+    if url.startswith("file://"):
+        return os.path.abspath(url[len("file://") :])
+    if "://" in url or "::" in url:
+        return None
+    return os.path.abspath(url)
 
 
 def join(base: str, *parts: str) -> str:

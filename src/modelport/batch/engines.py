@@ -144,6 +144,7 @@ _cache: ModelCache | None = None
 def _init_worker(cache_size: int) -> None:
     global _cache
     _cache = ModelCache(cache_size)
+    logging.getLogger().setLevel(logging.INFO)  # what a task's log keeps, set here once rather than per task
     # one thread per worker for BLAS and OpenMP: the pool is the parallelism
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
@@ -303,6 +304,7 @@ class RayEngine(Engine):
 class _RayWorker:
     def __init__(self, cache_size: int) -> None:
         self.cache = ModelCache(cache_size)
+        logging.getLogger().setLevel(logging.INFO)
 
     def run(self, specs: list[TaskSpec]) -> list[TaskResult]:
         return execute_all(specs, self.cache)

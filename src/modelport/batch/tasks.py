@@ -65,6 +65,7 @@ class ScoreSpec:
     input_format: str = "csv"
     input_root: str = ""
     partition: Mapping[str, Any] = field(default_factory=dict)
+    dtypes: Mapping[str, Any] = field(default_factory=dict)  # of the input's text columns (datasets.text_dtypes)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,8 @@ def execute(spec: TaskSpec, cache: ModelCache, sync: bool = True) -> TaskResult:
     root = logging.getLogger()
     root.addHandler(handler)
     previous_level = root.level
-    root.setLevel(min(previous_level or logging.WARNING, logging.INFO))
+    if previous_level == logging.NOTSET or previous_level > logging.INFO:  # a worker has set it once for all
+        root.setLevel(min(previous_level or logging.WARNING, logging.INFO))
     print(f"task {spec.step}/{spec.key}, attempt {spec.attempt}, pid {os.getpid()}", file=log)
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
@@ -164,7 +166,8 @@ def execute(spec: TaskSpec, cache: ModelCache, sync: bool = True) -> TaskResult:
         return _failure(spec, f"{type(exc).__name__}: {exc}", True, log, started)
     finally:
         root.removeHandler(handler)
-        root.setLevel(previous_level)
+        if root.level != previous_level:
+            root.setLevel(previous_level)
     duration = time.perf_counter() - started
     print(f"done in {duration:.3f} s", file=log)
     return TaskResult(
@@ -187,70 +190,112 @@ def _failure(spec: TaskSpec, error: str, retryable: bool, log: io.StringIO, star
 
 
 def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> tuple[int, int, str]:
-    frame = work.data if work.data is not None else _reread(work)
+    """Works on the partition's columns as arrays, not on a DataFrame: most of a small task's time went to pandas
+    indexing, copying and writing before."""
+    columns, dtypes = _rows(work)
+    rows = len(next(iter(columns.values()))) if columns else 0
     loads = cache.loads
     runtime = cache.get(work.model)
     how = "loaded" if cache.loads > loads else "already loaded in this worker"
-    print(f"model {work.model.version.ref} ({how}): {len(frame)} rows", file=log)
-    features = _features(work, runtime, frame)
-    predictions = []
-    for start in range(0, max(len(frame), 1), work.mini_batch_size):
-        chunk = frame.iloc[start : start + work.mini_batch_size]
-        if len(chunk):
-            predictions.append(_predict(runtime, chunk, features, work))
-    out = frame[list(work.keep)] if work.keep is not None else frame
-    out = out.reset_index(drop=True).copy()
-    pd = datasets.pandas()
-    predicted = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame({work.prediction_column: []})
-    for column in predicted.columns:
-        out[column] = predicted[column].to_numpy()
-    datasets.write_frame(out, work.output_url, work.output_format, sync=sync)
-    return len(frame), len(out), work.output_url
+    print(f"model {work.model.version.ref} ({how}): {rows} rows", file=log)
+    features = _features(work, runtime, columns)
+    chunks = [
+        _predict(runtime, columns, slice(start, min(start + work.mini_batch_size, rows)), features, work, dtypes)
+        for start in range(0, rows, work.mini_batch_size)
+    ]
+    out = {c: columns[c] for c in work.keep} if work.keep is not None else dict(columns)
+    out.update(_joined(chunks, work.prediction_column))
+    datasets.write_columns(out, work.output_url, work.output_format, sync=sync, dtypes=dtypes)
+    return rows, rows, work.output_url
 
 
-def _reread(work: ScoreSpec) -> Any:
+def _rows(work: ScoreSpec) -> tuple[dict[str, Any], Mapping[str, Any]]:
+    """The task's rows, by column, and the dtypes of its text columns: sent with the task, or read again from its
+    files (a retry, an input file)."""
+    if work.data is not None:
+        data = work.data
+        if isinstance(data, Mapping):
+            return dict(data), work.dtypes
+        return datasets.columns_of(data), datasets.text_dtypes(data)
     frame = datasets.read_files(work.inputs, work.input_format, work.input_root)
     if work.partition:
         mask = np.ones(len(frame), dtype=bool)
         for column, value in work.partition.items():
             mask &= (frame[column] == value).to_numpy()
         frame = frame[mask]
-    return frame
+    return datasets.columns_of(frame), datasets.text_dtypes(frame)
 
 
-def _features(work: ScoreSpec, runtime: Runtime, frame: Any) -> list[str]:
+def _features(work: ScoreSpec, runtime: Runtime, columns: Mapping[str, Any]) -> list[str]:
     named = getattr(runtime, "feature_names", None)
     features = list(work.features) if work.features is not None else named
     if features is None:
         raise InvalidInputError(
             f"model {work.model.version.ref} does not name its input columns: set features: on the step "
-            f"(the input has {', '.join(map(str, frame.columns))})"
+            f"(the input has {', '.join(map(str, columns))})"
         )
-    missing = [c for c in features if c not in frame.columns]
+    missing = [c for c in features if c not in columns]
     if missing:
         raise InvalidInputError(
-            f"the input lacks feature column(s) {', '.join(map(repr, missing))}; "
-            f"it has: {', '.join(map(str, frame.columns))}"
+            f"the input lacks feature column(s) {', '.join(map(repr, missing))}; it has: {', '.join(map(str, columns))}"
         )
     return list(features)
 
 
-def _predict(runtime: Runtime, chunk: Any, features: Sequence[str], work: ScoreSpec) -> Any:
-    pd = datasets.pandas()
+def _predict(
+    runtime: Runtime,
+    columns: Mapping[str, Any],
+    rows: slice,
+    features: Sequence[str],
+    work: ScoreSpec,
+    dtypes: Mapping[str, Any],
+) -> dict[str, Any]:
     named = getattr(runtime, "feature_names", None)
+    parts = [columns[f][rows] for f in features]
     if named is not None:
-        x: Any = chunk[list(features)]
-    elif len(features) == 1 and chunk[features[0]].dtype == object:
-        x = chunk[features[0]].tolist()  # one text column: a text pipeline takes a list of strings
+        x: Any = datasets.frame_of(dict(zip(features, parts, strict=True)), dtypes)
+    elif len(parts) == 1 and parts[0].dtype == object:
+        x = parts[0].tolist()  # one text column: a text pipeline takes a list of strings
     else:
-        x = chunk[list(features)].to_numpy()
+        x = _matrix(features, parts)
     raw = runtime.predict(x)
-    columns = _prediction_columns(raw, work.prediction_column, len(chunk), runtime)
-    frame = pd.DataFrame(columns)
+    predicted = _prediction_columns(raw, work.prediction_column, rows.stop - rows.start, runtime)
     if work.labels is not None:
-        for column in frame.columns:
-            frame[column] = frame[column].replace(dict(work.labels))
-    return frame
+        predicted = {name: _relabel(values, work.labels) for name, values in predicted.items()}
+    return predicted
+
+
+def _matrix(features: Sequence[str], parts: Sequence[Any]) -> Any:
+    """The rows as pandas' ``frame[features].to_numpy()`` gives them (its dtype, its column-major layout), without
+    building the frame where the columns share one numpy dtype."""
+    dtypes = {p.dtype for p in parts}
+    if len(dtypes) == 1 and all(isinstance(p, np.ndarray) for p in parts):
+        return np.stack(parts).T
+    return datasets.frame_of(dict(zip(features, parts, strict=True))).to_numpy()
+
+
+def _relabel(values: Any, labels: Mapping[Any, Any]) -> Any:
+    """``Series.replace(labels)`` for the common case (numbers, strings) at a list's speed."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iufOU":  # booleans and the rest: pandas' rules (True is not 1 there)
+        return datasets.pandas().Series(array).replace(dict(labels)).to_numpy()
+    items = array.tolist()
+    mapped = list(map(labels.get, items, items))
+    kinds = set(map(type, mapped))
+    if (kinds and kinds <= {int, float}) or kinds == {bool}:
+        return np.asarray(mapped)
+    return np.array(mapped, dtype=object)
+
+
+def _joined(chunks: Sequence[Mapping[str, Any]], name: str) -> dict[str, Any]:
+    if not chunks:
+        return {name: np.empty(0, dtype=object)}
+    names = list(chunks[0])
+    if any(list(c) != names for c in chunks):
+        raise InvalidInputError("the model answered different outputs for different mini-batches of the same rows")
+    if len(chunks) == 1:
+        return dict(chunks[0])
+    return {n: np.concatenate([np.asarray(c[n]) for c in chunks]) for n in names}
 
 
 def _prediction_columns(raw: Any, name: str, rows: int, runtime: Runtime) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""A score task works on its rows' columns: a text model gets its strings, a model fitted on a DataFrame gets one
+with its feature names, probabilities become a column per class, and Parquet outputs keep the input's types (a
+partition whose text column is all missing included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from modelport import Workspace
+from modelport.batch import PipelineRegistry, RunExecutor, RunRegistry
+
+QUESTIONS = [
+    ("how do I reset my password", "account"),
+    ("I forgot my password", "account"),
+    ("change the email of my account", "account"),
+    ("where is my parcel", "shipping"),
+    ("my order has not arrived", "shipping"),
+    ("how long does delivery take", "shipping"),
+    ("I want my money back", "billing"),
+    ("I was charged twice", "billing"),
+    ("send me an invoice", "billing"),
+]
+
+
+def _run(ws: Workspace, pipeline: str, tmp_path: Path) -> object:
+    (tmp_path / "p.yaml").write_text(pipeline)
+    PipelineRegistry(ws).register(tmp_path / "p.yaml")
+    run = RunExecutor(ws).execute(RunRegistry(ws).create("p", workers=1, cwd=str(tmp_path)).id)
+    assert run.status == "completed", run.error
+    return run
+
+
+def test_a_text_model_scores_its_column_of_strings_per_partition(tmp_path: Path) -> None:
+    # pandas 3 reads text as its own string dtype, not object: the column must still reach the model as strings
+    texts, labels = zip(*QUESTIONS, strict=True)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=200)).fit(texts, labels)
+    ws = Workspace(tmp_path / "ws")
+    ws.models.register("faq", obj=model, framework="sklearn")
+    data = pd.DataFrame({"Shop": ["b", "a", "b", "a", "c"], "Question": [*texts[:4], "where is my invoice, please"]})
+    data.to_csv(tmp_path / "questions.csv", index=False)
+
+    run = _run(
+        ws,
+        "name: p\nsteps:\n  - {name: s, type: score, model: faq, input: questions.csv, partition_by: [Shop],"
+        " features: [Question], output: {name: 'faq-{Shop}.csv'}}\n",
+        tmp_path,
+    )
+
+    for task in run.tasks:  # type: ignore[attr-defined]
+        written = pd.read_csv(task.output)
+        rows = data[data.Shop == task.partition["Shop"]]
+        assert written["Question"].tolist() == rows["Question"].tolist()  # a comma in a question is quoted
+        assert written["Prediction"].tolist() == model.predict(rows["Question"].tolist()).tolist()
+
+
+def test_a_dataframe_model_gets_its_feature_names_and_parquet_keeps_the_input_types(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    train = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    model = LogisticRegression().fit(train, (train.a + train.b > 0).map({True: "up", False: "down"}))
+    ws = Workspace(tmp_path / "ws")
+    ws.models.register("updown", obj=model, framework="sklearn")
+    data = pd.DataFrame(
+        {
+            "Site": ["n", "s", "n", "s", "s"],
+            "Note": ["x", None, "y", None, None],  # all missing in site s
+            "b": rng.normal(size=5),
+            "a": rng.normal(size=5),
+        }
+    )
+    data.to_parquet(tmp_path / "in.parquet", index=False)
+
+    run = _run(
+        ws,
+        "name: p\nsteps:\n  - {name: s, type: score, model: updown, input: in.parquet, partition_by: [Site],"
+        " method: predict_proba, mini_batch_size: 2}\n",
+        tmp_path,
+    )
+
+    for task in run.tasks:  # type: ignore[attr-defined]
+        written = pd.read_parquet(task.output)
+        rows = data[data.Site == task.partition["Site"]].reset_index(drop=True)
+        expected = model.predict_proba(rows[["a", "b"]])
+        assert list(written.columns) == ["Site", "Note", "b", "a", "Prediction_down", "Prediction_up"]
+        np.testing.assert_array_equal(written[["Prediction_down", "Prediction_up"]].to_numpy(), expected)
+        assert written["Note"].dtype == data["Note"].dtype  # text, even where every value is missing
