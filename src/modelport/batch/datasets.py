@@ -201,6 +201,9 @@ def _csv_texts(values: Any) -> list[str] | None:
     if not isinstance(values, np.ndarray) or values.ndim != 1:
         return None
     kind = values.dtype.kind
+    if kind in "iubO" and len(values) > 1 and _constant(values):  # a partition's own columns: one value
+        texts = _csv_texts(values[:1])
+        return None if texts is None else texts * len(values)
     if kind in "iub":
         return list(map(str, values.tolist()))
     if kind == "f":
@@ -222,6 +225,13 @@ def _csv_texts(values: Any) -> list[str] | None:
     if _NEEDS_QUOTES.search("".join(texts)):
         return None
     return texts
+
+
+def _constant(values: Any) -> bool:
+    first = values[0]
+    if values.dtype.kind == "O" and type(first) is not str:
+        return False
+    return bool(values[-1] == first) and bool((values == first).all())
 
 
 def write_bytes(url: str, data: bytes, sync: bool = True) -> None:
