@@ -8,6 +8,11 @@ when other work shares the machine); RSS is read from /proc after 20 scoring req
 
     python bench/startup.py                      # 7 rounds, both models
     python bench/startup.py --rounds 3 --models tabular --json
+    python bench/startup.py --onnx               # also each model's ONNX version (modelport optimize)
+
+With ``--onnx``, each model is also converted by ``modelport optimize`` (which registers the ONNX version only when
+it answers the same within its tolerance and is faster) and that version is started too, as "modelport onnx": it
+loads without scikit-learn, which the other two servers spend most of their start-up importing.
 
 Prints the medians (and every round with --json); writes the raw rounds to results/startup-<date>.json.
 """
@@ -15,6 +20,7 @@ Prints the medians (and every round with --json); writes the raw rounds to resul
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -25,6 +31,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import peers
 from procmem import tree_memory
 
 from serving import HERE, Server, baseline_servers, build_models, say, start, stop
@@ -60,11 +67,23 @@ def measure(server: Server, model: str, number: int, scratch: Path) -> Round:
     return Round(model, server.name, number, round(running.startup_s, 3), round(cpu, 3), round(rss, 1))
 
 
+def pinned(modelport: Server, version: str, label: str) -> Server:
+    """The modelport line serving ``NAME:VERSION``, on a port of its own."""
+    name = modelport.command[modelport.command.index("serve") + 1]
+    command = [version if part == name else part for part in modelport.command]
+    port = peers.free_port()
+    command[command.index("--port") + 1] = str(port)
+    return dataclasses.replace(modelport, name=label, command=command, port=port)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7, help="starts of each server per model")
     parser.add_argument("--models", default="tabular,faq", help="comma-separated, from: tabular, faq")
     parser.add_argument("--json", action="store_true", help="print every round as JSON")
+    parser.add_argument(
+        "--onnx", action="store_true", help="also start each model's ONNX version (needs the onnx extra)"
+    )
     parser.add_argument("--out", type=Path, help="where to write the rounds (default: results/startup-DATE.json)")
     args = parser.parse_args(argv)
     names = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -77,13 +96,29 @@ def main(argv: list[str] | None = None) -> int:
         models = {k: v for k, v in build_models(scratch).items() if k in names}
         from modelport import Workspace
 
+        onnx: dict[str, tuple[str, str]] = {}  # name -> (the scikit-learn version, its ONNX version)
         with Workspace(scratch / "ws") as ws:
             for name, (fitted, row) in models.items():
                 ws.models.register(
                     name, obj=fitted, sample_input={"data": row}, runtime_options={"method": "predict_proba"}
                 )
+                if args.onnx:
+                    from modelport.optimize import optimize
+
+                    report = optimize(ws, name)
+                    if report.version is None:  # not equivalent, or not faster: no ONNX line for it
+                        say(f"{name}: modelport optimize registered no ONNX version: {report.reason}")
+                    else:
+                        onnx[name] = (report.source, report.version)
         for name, (_, row) in models.items():
             servers = [s for s in baseline_servers(name, scratch, row, ["modelport", "bare"], []) if s.read_answer]
+            if name in onnx:  # NAME alone would now serve the ONNX version, the newest: pin each
+                source, version = onnx[name]
+                servers = [
+                    pinned(servers[0], source, "modelport"),
+                    pinned(servers[0], version, "modelport onnx"),
+                    *servers[1:],
+                ]
             for number in range(1, args.rounds + 1):
                 for server in servers:  # in turn, so that a busy spell of the machine hits both; each its own port
                     rounds.append(measure(server, name, number, scratch))
@@ -100,12 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name in models:
         medians = {}
-        for server in ("modelport", "bare predict"):
+        for server in ("modelport", "modelport onnx", "bare predict"):
+            if not any(r.model == name and r.server == server for r in rounds):
+                continue
             mine = [r for r in rounds if r.model == name and r.server == server]
             medians[server] = [statistics.median(getattr(r, k) for r in mine) for k in ("ready_s", "cpu_s", "rss_mb")]
         bare = medians["bare predict"]
         for server, (ready, cpu, rss) in medians.items():
-            ratio = (f"{ready / bare[0]:.2f}x", f"{rss / bare[2]:.2f}x") if server == "modelport" else ("", "")
+            ratio = (f"{ready / bare[0]:.2f}x", f"{rss / bare[2]:.2f}x") if server != "bare predict" else ("", "")
             print(f"| {name} | {server} | {ready:.2f} | {ratio[0]} | {cpu:.2f} | {rss:.1f} | {ratio[1]} |")
     return 0
 
