@@ -89,3 +89,22 @@ def test_a_dataframe_model_gets_its_feature_names_and_parquet_keeps_the_input_ty
         assert list(written.columns) == ["Site", "Note", "b", "a", "Prediction_down", "Prediction_up"]
         np.testing.assert_array_equal(written[["Prediction_down", "Prediction_up"]].to_numpy(), expected)
         assert written["Note"].dtype == data["Note"].dtype  # text, even where every value is missing
+
+
+def test_a_kept_column_the_input_lacks_fails_the_task_once_with_its_name(tmp_path: Path) -> None:
+    model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+    ws = Workspace(tmp_path / "ws")
+    ws.models.register("m", obj=model, framework="sklearn")
+    pd.DataFrame({"x": [0.5, 2.5]}).to_csv(tmp_path / "in.csv", index=False)
+    (tmp_path / "p.yaml").write_text(
+        "name: p\nsteps:\n  - {name: s, type: score, model: m, input: in.csv, features: [x], keep: [x, Site],"
+        " retries: 2}\n"
+    )
+    PipelineRegistry(ws).register(tmp_path / "p.yaml")
+
+    run = RunExecutor(ws).execute(RunRegistry(ws).create("p", workers=1, cwd=str(tmp_path)).id)
+
+    assert run.status == "failed"
+    (task,) = run.tasks
+    assert task.attempts == 1  # the data is wrong: trying again would not help
+    assert task.error == "the input lacks column(s) 'Site' to keep; it has: x"

@@ -203,6 +203,11 @@ def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> 
         _predict(runtime, columns, slice(start, min(start + work.mini_batch_size, rows)), features, work, dtypes)
         for start in range(0, rows, work.mini_batch_size)
     ]
+    lacking = [c for c in work.keep or () if c not in columns]
+    if lacking:
+        raise InvalidInputError(
+            f"the input lacks column(s) {', '.join(map(repr, lacking))} to keep; it has: {', '.join(map(str, columns))}"
+        )
     out = {c: columns[c] for c in work.keep} if work.keep is not None else dict(columns)
     out.update(_joined(chunks, work.prediction_column))
     datasets.write_columns(out, work.output_url, work.output_format, sync=sync, dtypes=dtypes)
