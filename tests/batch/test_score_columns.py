@@ -108,3 +108,33 @@ def test_a_kept_column_the_input_lacks_fails_the_task_once_with_its_name(tmp_pat
     (task,) = run.tasks
     assert task.attempts == 1  # the data is wrong: trying again would not help
     assert task.error == "the input lacks column(s) 'Site' to keep; it has: x"
+
+
+def test_outputs_are_the_bytes_pandas_writes_for_dates_categories_and_nullable_numbers(tmp_path: Path) -> None:
+    model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
+    ws = Workspace(tmp_path / "ws")
+    ws.models.register("m", obj=model, framework="sklearn")
+    data = pd.DataFrame(
+        {
+            "When": pd.date_range("2026-12-01", periods=6, freq="90min", tz="UTC"),
+            "Day": pd.date_range("2026-12-01", periods=6, freq="D"),
+            "Kind": pd.Categorical(["a", "b", "a", "b", "a", "b"]),
+            "Count": pd.array([1, None, 3, 4, None, 6], dtype="Int64"),
+            "Note": ["plain", "with, comma", 'a "quote"', None, "", "x"],
+            "x": [0.5, 2.5, 1.5, 3.5, 0.25, 2.75],
+        }
+    )
+    data.to_parquet(tmp_path / "in.parquet", index=False)
+
+    run = _run(
+        ws,
+        "name: p\nsteps:\n  - {name: s, type: score, model: m, input: in.parquet, partition_by: [Kind],"
+        " features: [x], output: {format: csv}}\n",
+        tmp_path,
+    )
+
+    read = pd.read_parquet(tmp_path / "in.parquet")
+    for task in run.tasks:  # type: ignore[attr-defined]
+        rows = read[read.Kind == task.partition["Kind"]].reset_index(drop=True)
+        rows["Prediction"] = model.predict(rows[["x"]].to_numpy())
+        assert Path(task.output).read_bytes() == rows.to_csv(index=False).encode()
