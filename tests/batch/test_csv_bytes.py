@@ -15,7 +15,9 @@ WORDS = [*PLAIN, "x,y", 'say "hi"', "two\nlines", "cr\r"]  # the last ones need 
 
 
 def random_column(rng: np.random.Generator, rows: int) -> Any:
-    kind = rng.integers(0, 10)
+    kind = rng.integers(0, 11)
+    if kind == 10:  # few small values, as predictions are
+        return rng.integers(-3, 4, rows) if rng.random() < 0.5 else rng.integers(0, 2**62, rows) % 5000
     if kind == 8:  # the same value all down, as a partition's own columns are
         return np.full(rows, rng.integers(-5, 5))
     if kind == 9:
@@ -42,7 +44,7 @@ def random_column(rng: np.random.Generator, rows: int) -> Any:
     return values
 
 
-@pytest.mark.parametrize("seed", range(80))
+@pytest.mark.parametrize("seed", range(100))
 def test_random_columns_match_pandas(seed: int) -> None:
     rng = np.random.default_rng(seed)
     rows = int(rng.choice([0, 1, 7, 300]))
@@ -90,3 +92,18 @@ def test_numbers_and_plain_strings_do_not_go_through_pandas(monkeypatch: pytest.
     monkeypatch.setattr(datasets, "frame_of", lambda _: pytest.fail("went through pandas"))
 
     assert datasets.csv_bytes(columns) == expected == b"TS,Value,Prediction\n2026-12-01 00:00:00.000,2.5,0\n,,1\n"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([2**63 + 1, 2**63 + 2] * 50, dtype=np.uint64),  # past int64, a narrow range
+        np.array([-(2**63), -(2**63) + 3] * 50, dtype=np.int64),
+        np.arange(-50, 50, dtype=np.int8).repeat(2),
+        np.array([True, False] * 50),
+    ],
+)
+def test_integers_at_the_ends_of_their_types(values: Any) -> None:
+    columns = {"v": values, "w": np.arange(len(values))}
+
+    assert datasets.csv_bytes(columns) == pd.DataFrame(columns).to_csv(index=False).encode()

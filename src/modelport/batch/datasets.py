@@ -205,7 +205,7 @@ def _csv_texts(values: Any) -> list[str] | None:
         texts = _csv_texts(values[:1])
         return None if texts is None else texts * len(values)
     if kind in "iub":
-        return list(map(str, values.tolist()))
+        return _int_texts(values)
     if kind == "f":
         texts = list(map(repr, values.tolist())) if values.dtype.itemsize == 8 else values.astype(str).tolist()
         missing = np.isnan(values)
@@ -225,6 +225,22 @@ def _csv_texts(values: Any) -> list[str] | None:
     if _NEEDS_QUOTES.search("".join(texts)):
         return None
     return texts
+
+
+def _int_texts(values: Any) -> list[str]:
+    """``str`` of each integer (or boolean); a column of few distinct small values, as predictions mostly are, by
+    looking each up in a table of their texts."""
+    if len(values) > 64:
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4096:
+            if values.dtype.kind == "b":
+                table, offsets = np.array(["False", "True"], dtype=object), values.astype(np.intp)
+            else:  # the offsets in the column's own type: no overflow, whatever its range of values
+                table = np.array([str(i) for i in range(low, high + 1)], dtype=object)
+                offsets = (values - values.min()).astype(np.intp)
+            texts: list[str] = table[offsets].tolist()
+            return texts
+    return list(map(str, values.tolist()))
 
 
 def _constant(values: Any) -> bool:
