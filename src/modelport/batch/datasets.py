@@ -235,9 +235,10 @@ def _int_texts(values: Any) -> list[str]:
         if high - low <= 4096:
             if values.dtype.kind == "b":
                 table, offsets = np.array(["False", "True"], dtype=object), values.astype(np.intp)
-            else:  # the offsets in the column's own type: no overflow, whatever its range of values
+            else:  # offsets from the lowest, computed where they cannot wrap around (int8 - int8 can)
                 table = np.array([str(i) for i in range(low, high + 1)], dtype=object)
-                offsets = (values - values.min()).astype(np.intp)
+                wide = values.astype(np.uint64 if values.dtype.kind == "u" else np.int64)
+                offsets = (wide - wide.min()).astype(np.intp)
             texts: list[str] = table[offsets].tolist()
             return texts
     return list(map(str, values.tolist()))
@@ -276,13 +277,11 @@ def write_bytes(url: str, data: bytes, sync: bool = True) -> None:
 
 
 def _local_path(url: str) -> str | None:
-    """A plain local path or ``file://`` URL as an absolute path (without fsspec's cost, a good part of writing a
-    small file); None for anything else."""
-    if url.startswith("file://"):
-        return os.path.abspath(url[len("file://") :])
-    if "://" in url or "::" in url:
-        return None
-    return os.path.abspath(url)
+    """A plain local path as an absolute one, as fsspec would make it (``~`` expanded), without fsspec's cost, a
+    good part of writing a small file; None for anything else."""
+    if "://" in url or "::" in url or url.startswith(("file:", "local:")):
+        return None  # URLs, chained ones and file: forms are fsspec's to read, as everywhere else
+    return os.path.abspath(os.path.expanduser(url))
 
 
 def join(base: str, *parts: str) -> str:

@@ -280,16 +280,16 @@ def _matrix(features: Sequence[str], parts: Sequence[Any]) -> Any:
 
 
 def _relabel(values: Any, labels: Mapping[Any, Any]) -> Any:
-    """``Series.replace(labels)`` for the common case (numbers, strings) at a list's speed."""
+    """``Series.replace(labels)``: at list speed for integer predictions mapped to integers (the common case, such as
+    a one-class model's -1 and 1), through pandas for everything else (floats, strings, NaN keys, booleans)."""
     array = np.asarray(values)
-    if array.dtype.kind not in "iufOU":  # booleans and the rest: pandas' rules (True is not 1 there)
-        return datasets.pandas().Series(array).replace(dict(labels)).to_numpy()
-    items = array.tolist()
-    mapped = list(map(labels.get, items, items))
-    kinds = set(map(type, mapped))
-    if (kinds and kinds <= {int, float}) or kinds == {bool}:
-        return np.asarray(mapped)
-    return np.array(mapped, dtype=object)
+    if array.dtype.kind in "iu" and all(type(k) is int and type(v) is int for k, v in labels.items()):
+        items = array.tolist()
+        mapped = list(map(labels.get, items, items))
+        info = np.iinfo(array.dtype)
+        if info.min <= min(mapped, default=0) and max(mapped, default=0) <= info.max:
+            return np.array(mapped, dtype=array.dtype)
+    return datasets.pandas().Series(array).replace(dict(labels)).to_numpy()
 
 
 def _joined(chunks: Sequence[Mapping[str, Any]], name: str) -> dict[str, Any]:
@@ -300,7 +300,15 @@ def _joined(chunks: Sequence[Mapping[str, Any]], name: str) -> dict[str, Any]:
         raise InvalidInputError("the model answered different outputs for different mini-batches of the same rows")
     if len(chunks) == 1:
         return dict(chunks[0])
-    return {n: np.concatenate([np.asarray(c[n]) for c in chunks]) for n in names}
+    joined = {}
+    for n in names:
+        parts = [np.asarray(c[n]) for c in chunks]
+        if len({p.dtype for p in parts}) == 1:
+            joined[n] = np.concatenate(parts)
+        else:  # mini-batches that came out in different types: joined as pandas joins them
+            pd = datasets.pandas()
+            joined[n] = pd.concat([pd.Series(p) for p in parts], ignore_index=True).to_numpy()
+    return joined
 
 
 def _prediction_columns(raw: Any, name: str, rows: int, runtime: Runtime) -> dict[str, Any]:
