@@ -136,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in models:
         medians = {}
         for server in ("modelport", "modelport onnx", "bare predict"):
-            if not any(r.model == name and r.server == server for r in rounds):
-                continue
             mine = [r for r in rounds if r.model == name and r.server == server]
+            if not mine:  # no ONNX line for this model
+                continue
             medians[server] = [statistics.median(getattr(r, k) for r in mine) for k in ("ready_s", "cpu_s", "rss_mb")]
         bare = medians["bare predict"]
         for server, (ready, cpu, rss) in medians.items():

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from modelport.batch import datasets
-from modelport.batch.runner import partition_rows
+from modelport.batch.datasets import partition_rows
 
 
 @pytest.mark.parametrize("by", [["Device"], ["Device", "Tag"], ["Site"]])

@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 
 from modelport import Workspace
 from modelport.batch import PipelineRegistry, RunExecutor, RunRegistry
+from modelport.batch.records import Run
 
 QUESTIONS = [
     ("how do I reset my password", "account"),
@@ -28,31 +29,37 @@ QUESTIONS = [
 ]
 
 
-def _run(ws: Workspace, pipeline: str, tmp_path: Path) -> object:
+def _run(tmp_path: Path, name: str, model: object, pipeline: str) -> Run:
+    """A run of ``pipeline`` (pipeline ``p``, run in ``tmp_path``) in a new workspace holding ``model`` as ``name``."""
+    ws = Workspace(tmp_path / "ws")
+    ws.models.register(name, obj=model, framework="sklearn")
     (tmp_path / "p.yaml").write_text(pipeline)
     PipelineRegistry(ws).register(tmp_path / "p.yaml")
-    run = RunExecutor(ws).execute(RunRegistry(ws).create("p", workers=1, cwd=str(tmp_path)).id)
-    assert run.status == "completed", run.error
-    return run
+    return RunExecutor(ws).execute(RunRegistry(ws).create("p", workers=1, cwd=str(tmp_path)).id)
+
+
+def _threshold_model() -> LogisticRegression:
+    return LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
 
 
 def test_a_text_model_scores_its_column_of_strings_per_partition(tmp_path: Path) -> None:
     # pandas 3 reads text as its own string dtype, not object: the column must still reach the model as strings
     texts, labels = zip(*QUESTIONS, strict=True)
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=200)).fit(texts, labels)
-    ws = Workspace(tmp_path / "ws")
-    ws.models.register("faq", obj=model, framework="sklearn")
     data = pd.DataFrame({"Shop": ["b", "a", "b", "a", "c"], "Question": [*texts[:4], "where is my invoice, please"]})
     data.to_csv(tmp_path / "questions.csv", index=False)
 
     run = _run(
-        ws,
+        tmp_path,
+        "faq",
+        model,
         "name: p\nsteps:\n  - {name: s, type: score, model: faq, input: questions.csv, partition_by: [Shop],"
         " features: [Question], output: {name: 'faq-{Shop}.csv'}}\n",
-        tmp_path,
     )
 
-    for task in run.tasks:  # type: ignore[attr-defined]
+    assert run.status == "completed", run.error
+    for task in run.tasks:
+        assert task.output is not None and task.partition is not None
         written = pd.read_csv(task.output)
         rows = data[data.Shop == task.partition["Shop"]]
         assert written["Question"].tolist() == rows["Question"].tolist()  # a comma in a question is quoted
@@ -63,8 +70,6 @@ def test_a_dataframe_model_gets_its_feature_names_and_parquet_keeps_the_input_ty
     rng = np.random.default_rng(1)
     train = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
     model = LogisticRegression().fit(train, (train.a + train.b > 0).map({True: "up", False: "down"}))
-    ws = Workspace(tmp_path / "ws")
-    ws.models.register("updown", obj=model, framework="sklearn")
     data = pd.DataFrame(
         {
             "Site": ["n", "s", "n", "s", "s"],
@@ -76,13 +81,16 @@ def test_a_dataframe_model_gets_its_feature_names_and_parquet_keeps_the_input_ty
     data.to_parquet(tmp_path / "in.parquet", index=False)
 
     run = _run(
-        ws,
+        tmp_path,
+        "updown",
+        model,
         "name: p\nsteps:\n  - {name: s, type: score, model: updown, input: in.parquet, partition_by: [Site],"
         " method: predict_proba, mini_batch_size: 2}\n",
-        tmp_path,
     )
 
-    for task in run.tasks:  # type: ignore[attr-defined]
+    assert run.status == "completed", run.error
+    for task in run.tasks:
+        assert task.output is not None and task.partition is not None
         written = pd.read_parquet(task.output)
         rows = data[data.Site == task.partition["Site"]].reset_index(drop=True)
         expected = model.predict_proba(rows[["a", "b"]])
@@ -92,17 +100,15 @@ def test_a_dataframe_model_gets_its_feature_names_and_parquet_keeps_the_input_ty
 
 
 def test_a_kept_column_the_input_lacks_fails_the_task_once_with_its_name(tmp_path: Path) -> None:
-    model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
-    ws = Workspace(tmp_path / "ws")
-    ws.models.register("m", obj=model, framework="sklearn")
     pd.DataFrame({"x": [0.5, 2.5]}).to_csv(tmp_path / "in.csv", index=False)
-    (tmp_path / "p.yaml").write_text(
-        "name: p\nsteps:\n  - {name: s, type: score, model: m, input: in.csv, features: [x], keep: [x, Site],"
-        " retries: 2}\n"
-    )
-    PipelineRegistry(ws).register(tmp_path / "p.yaml")
 
-    run = RunExecutor(ws).execute(RunRegistry(ws).create("p", workers=1, cwd=str(tmp_path)).id)
+    run = _run(
+        tmp_path,
+        "m",
+        _threshold_model(),
+        "name: p\nsteps:\n  - {name: s, type: score, model: m, input: in.csv, features: [x], keep: [x, Site],"
+        " retries: 2}\n",
+    )
 
     assert run.status == "failed"
     (task,) = run.tasks
@@ -111,9 +117,7 @@ def test_a_kept_column_the_input_lacks_fails_the_task_once_with_its_name(tmp_pat
 
 
 def test_outputs_are_the_bytes_pandas_writes_for_dates_categories_and_nullable_numbers(tmp_path: Path) -> None:
-    model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
-    ws = Workspace(tmp_path / "ws")
-    ws.models.register("m", obj=model, framework="sklearn")
+    model = _threshold_model()
     data = pd.DataFrame(
         {
             "When": pd.date_range("2026-12-01", periods=6, freq="90min", tz="UTC"),
@@ -127,14 +131,17 @@ def test_outputs_are_the_bytes_pandas_writes_for_dates_categories_and_nullable_n
     data.to_parquet(tmp_path / "in.parquet", index=False)
 
     run = _run(
-        ws,
+        tmp_path,
+        "m",
+        model,
         "name: p\nsteps:\n  - {name: s, type: score, model: m, input: in.parquet, partition_by: [Kind],"
         " features: [x], output: {format: csv}}\n",
-        tmp_path,
     )
 
+    assert run.status == "completed", run.error
     read = pd.read_parquet(tmp_path / "in.parquet")
-    for task in run.tasks:  # type: ignore[attr-defined]
+    for task in run.tasks:
+        assert task.output is not None and task.partition is not None
         rows = read[read.Kind == task.partition["Kind"]].reset_index(drop=True)
         rows["Prediction"] = model.predict(rows[["x"]].to_numpy())
         assert Path(task.output).read_bytes() == rows.to_csv(index=False).encode()

@@ -159,6 +159,24 @@ def frame_of(columns: Mapping[str, Any], dtypes: Mapping[str, Any] | None = None
     return frame
 
 
+def partition_rows(data: Any, by: Sequence[str]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """Each partition's values and rows (its columns, as ``columns_of`` gives them), in the order of
+    ``data.groupby(by, sort=True, dropna=False)`` and with its rows in the input's order: one sort of the group
+    numbers and a take per column, rather than a DataFrame per group (a thousand of them took most of a second)."""
+    groups = data.groupby(list(by), sort=True, dropna=False)
+    if groups.ngroups == 0:
+        return []
+    numbers = groups.ngroup().to_numpy()
+    order = np.argsort(numbers, kind="stable")
+    bounds = np.cumsum(np.bincount(numbers, minlength=groups.ngroups))[:-1]
+    columns = columns_of(data)
+    keys = groups.size().index
+    out = []
+    for values, rows in zip(keys, np.split(order, bounds), strict=True):
+        out.append((values if isinstance(values, tuple) else (values,), {c: v[rows] for c, v in columns.items()}))
+    return out
+
+
 def write_columns(
     columns: Mapping[str, Any], url: str, fmt: str, sync: bool = True, dtypes: Mapping[str, Any] | None = None
 ) -> int:
@@ -258,8 +276,8 @@ def write_bytes(url: str, data: bytes, sync: bool = True) -> None:
     path = _local_path(url)
     if path is None:
         fs, path = fsspec.core.url_to_fs(url)
-        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
         if "file" not in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+            fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
             fs.pipe_file(path, data)
             return
     parent = os.path.dirname(path)

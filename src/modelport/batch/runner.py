@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import fsspec
-import numpy as np
 
 from ..errors import ConflictError, InvalidInputError, ModelportError
 from ..registry import Workspace
@@ -258,7 +257,7 @@ class RunExecutor:
             needed = [*step.partition_by, *(step.features or ()), *(step.keep or ())]
             data = datasets.read_files(files, fmt, root, columns=list(dict.fromkeys(needed)))
             dtypes = datasets.text_dtypes(data)
-            for values, rows in partition_rows(data, step.partition_by):
+            for values, rows in datasets.partition_rows(data, step.partition_by):
                 partition = {c: _plain(v) for c, v in zip(step.partition_by, values, strict=True)}
                 key = "/".join(f"{c}={v}" for c, v in partition.items())
                 partitions.append((key, partition, rows, ()))
@@ -416,24 +415,6 @@ class RunExecutor:
             logger.warning("cannot write the log of task %s/%s to %s: %s", spec.step, spec.key, url, exc)
             return
         changes.append((spec.task_id, {"log": url}))
-
-
-def partition_rows(data: Any, by: Sequence[str]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-    """Each partition's values and rows (its columns, as ``datasets.columns_of`` gives them), in the order of
-    ``data.groupby(by, sort=True, dropna=False)`` and with its rows in the input's order: one sort of the group
-    numbers and a take per column, rather than a DataFrame per group (a thousand of them took most of a second)."""
-    groups = data.groupby(list(by), sort=True, dropna=False)
-    if groups.ngroups == 0:
-        return []
-    numbers = groups.ngroup().to_numpy()
-    order = np.argsort(numbers, kind="stable")
-    bounds = np.cumsum(np.bincount(numbers, minlength=groups.ngroups))[:-1]
-    columns = datasets.columns_of(data)
-    keys = groups.size().index
-    out = []
-    for values, rows in zip(keys, np.split(order, bounds), strict=True):
-        out.append((values if isinstance(values, tuple) else (values,), {c: v[rows] for c, v in columns.items()}))
-    return out
 
 
 def _chunk_size(queued: int, workers: int) -> int:

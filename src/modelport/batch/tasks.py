@@ -147,7 +147,7 @@ def execute(spec: TaskSpec, cache: ModelCache, sync: bool = True) -> TaskResult:
     root.addHandler(handler)
     previous_level = root.level
     if previous_level == logging.NOTSET or previous_level > logging.INFO:  # a worker has set it once for all
-        root.setLevel(min(previous_level or logging.WARNING, logging.INFO))
+        root.setLevel(logging.INFO)
     print(f"task {spec.step}/{spec.key}, attempt {spec.attempt}, pid {os.getpid()}", file=log)
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
@@ -199,15 +199,11 @@ def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> 
     how = "loaded" if cache.loads > loads else "already loaded in this worker"
     print(f"model {work.model.version.ref} ({how}): {rows} rows", file=log)
     features = _features(work, runtime, columns)
+    _require(columns, work.keep or (), "column(s) {} to keep")
     chunks = [
         _predict(runtime, columns, slice(start, min(start + work.mini_batch_size, rows)), features, work, dtypes)
         for start in range(0, rows, work.mini_batch_size)
     ]
-    lacking = [c for c in work.keep or () if c not in columns]
-    if lacking:
-        raise InvalidInputError(
-            f"the input lacks column(s) {', '.join(map(repr, lacking))} to keep; it has: {', '.join(map(str, columns))}"
-        )
     out = {c: columns[c] for c in work.keep} if work.keep is not None else dict(columns)
     out.update(_joined(chunks, work.prediction_column))
     datasets.write_columns(out, work.output_url, work.output_format, sync=sync, dtypes=dtypes)
@@ -239,12 +235,17 @@ def _features(work: ScoreSpec, runtime: Runtime, columns: Mapping[str, Any]) -> 
             f"model {work.model.version.ref} does not name its input columns: set features: on the step "
             f"(the input has {', '.join(map(str, columns))})"
         )
-    missing = [c for c in features if c not in columns]
+    _require(columns, features, "feature column(s) {}")
+    return list(features)
+
+
+def _require(columns: Mapping[str, Any], names: Sequence[str], what: str) -> None:
+    """Fail on the data (not retried) when the input lacks some of ``names``; ``what`` names them."""
+    missing = [c for c in names if c not in columns]
     if missing:
         raise InvalidInputError(
-            f"the input lacks feature column(s) {', '.join(map(repr, missing))}; it has: {', '.join(map(str, columns))}"
+            f"the input lacks {what.format(', '.join(map(repr, missing)))}; it has: {', '.join(map(str, columns))}"
         )
-    return list(features)
 
 
 def _predict(
