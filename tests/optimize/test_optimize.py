@@ -88,6 +88,44 @@ def test_text_pipeline_is_equivalent_and_registered(sqlite_workspace: Workspace,
     np.testing.assert_allclose(onnx.predict(asked), text_model.predict_proba(asked), rtol=1e-4, atol=1e-5)
 
 
+def test_sublinear_tf_is_converted_as_scikit_learn_computes_it(
+    sqlite_workspace: Workspace, sublinear_text_model: Any
+) -> None:
+    """The FAQ benchmark model: skl2onnx alone computes log(1 + tf) where scikit-learn computes 1 + log(tf); a
+    question with a repeated word (tf = 2) and one without (tf = 1) both answer as the original."""
+    question = ["how do I remove an element from an array, and the element after it"]
+    sqlite_workspace.models.register(
+        "faq", obj=sublinear_text_model, sample_input={"data": question}, runtime_options={"method": "predict_proba"}
+    )
+    report = run(sqlite_workspace, "faq")
+    assert report.outcome == "registered", report.reason
+    assert any(note.startswith("sublinear_tf: 1 + log(tf)") for note in report.notes)
+    onnx = sqlite_workspace.models.load("faq:2")
+    asked = [*question, "array array array", "How can I check whether a JavaScript array contains a value?", ""]
+    np.testing.assert_allclose(onnx.predict(asked), sublinear_text_model.predict_proba(asked), rtol=1e-4, atol=1e-6)
+
+
+def test_a_separate_sublinear_tfidf_transformer(sqlite_workspace: Workspace, faq_texts: Any) -> None:
+    """CountVectorizer then TfidfTransformer(sublinear_tf=True): the same fix, on the transformer's own converter."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    texts, labels = faq_texts
+    model = make_pipeline(
+        CountVectorizer(), TfidfTransformer(sublinear_tf=True, norm=None), LogisticRegression(max_iter=500)
+    ).fit(texts, labels)
+    sqlite_workspace.models.register(
+        "counts", obj=model, sample_input={"data": texts[:2]}, runtime_options={"method": "predict_proba"}
+    )
+    report = run(sqlite_workspace, "counts")
+    assert report.outcome == "registered", report.reason
+    asked = ["sort sort sort an array", texts[3]]
+    onnx = sqlite_workspace.models.load("counts:2")
+    np.testing.assert_allclose(onnx.predict(asked), model.predict_proba(asked), rtol=1e-4, atol=1e-6)
+    assert model.steps[1][1].sublinear_tf  # the fitted model is left as it was
+
+
 def test_a_regressor_answers_in_the_original_shape(sqlite_workspace: Workspace) -> None:
     from sklearn.linear_model import LinearRegression
 

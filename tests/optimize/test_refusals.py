@@ -67,18 +67,20 @@ def test_outputs_that_differ_beyond_the_tolerance(
     only(sqlite_workspace, "clf:1")
 
 
-def test_the_faq_models_sublinear_tf_is_not_equivalent(sqlite_workspace: Workspace, sublinear_text_model: Any) -> None:
-    """skl2onnx computes log(1 + tf) for sublinear_tf where scikit-learn computes 1 + log(tf): a real difference
-    in the FAQ benchmark model's conversion, which a question with a repeated word shows."""
-    question = ["how do I remove an element from an array, and the element after it"]
-    sqlite_workspace.models.register(
-        "faq", obj=sublinear_text_model, sample_input={"data": question}, runtime_options={"method": "predict_proba"}
-    )
-    report = run(sqlite_workspace, "faq")
-    assert report.refused
-    assert report.reason is not None and report.reason.startswith("not equivalent: the outputs differ beyond")
-    assert any("sublinear_tf" in note for note in report.notes)
-    only(sqlite_workspace, "faq:1")
+def test_float32_inputs_that_lose_the_answer(sqlite_workspace: Workspace) -> None:
+    """ONNX takes float32 inputs: epoch seconds (1.7e9) are then rounded to 128 s, and a model of minutes since a
+    date answers 12 where scikit-learn answers 10 (a real difference, not a tolerance set to zero)."""
+    from sklearn.linear_model import LinearRegression
+
+    seconds = 1.7e9 + np.arange(0, 86_400, 600.0).reshape(-1, 1)
+    model = LinearRegression().fit(seconds, (seconds[:, 0] - 1.7e9) / 60)
+    sqlite_workspace.models.register("minutes", obj=model, sample_input={"data": seconds[:2].tolist()})
+    report = run(sqlite_workspace, "minutes")
+    assert report.refused and report.reason is not None
+    assert report.reason.startswith("not equivalent: the outputs differ beyond rtol=0.0001,atol=1e-05 on ")
+    assert "first at the registered sample, row 1: original 10, ONNX 12" in report.reason
+    assert "inputs are cast to float32" in report.notes
+    only(sqlite_workspace, "minutes:1")
 
 
 def test_not_faster_than_asked(sqlite_workspace: Workspace, tabular: tuple[Any, list[list[float]]]) -> None:

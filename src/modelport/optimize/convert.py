@@ -19,6 +19,7 @@ import numpy as np
 from ..codecs.tabular import unwrap_data
 from ..errors import InvalidInputError
 from ..runtimes._imports import require
+from .fixes import conversion_functions
 
 # ONNX's StringNormalizer defaults to en_US.UTF-8, which slim images (python:3.11-slim) and many servers lack;
 # C.UTF-8 ships with glibc and lowercases the same for the text TF-IDF sees.
@@ -182,7 +183,11 @@ def convert(model: Any, method: str, sample_input: Any) -> Conversion:
     output = output_name(model, method)
     try:
         proto = skl2onnx.convert_sklearn(
-            model, initial_types=_initial_types(layout), options=_options(model), target_opset=dict(TARGET_OPSET)
+            model,
+            initial_types=_initial_types(layout),
+            options=_options(model),
+            target_opset=dict(TARGET_OPSET),
+            custom_conversion_functions=conversion_functions(),
         )
     except Exception as exc:  # skl2onnx raises RuntimeError, NotImplementedError, its own types...
         raise UnconvertibleError(_unsupported(model, exc)) from exc
@@ -196,11 +201,8 @@ def convert(model: Any, method: str, sample_input: Any) -> Conversion:
     notes = []
     if layout.kind == "text":
         notes.append(f"text is lowercased in the {TEXT_LOCALE} locale (ONNX StringNormalizer)")
-        if getattr(text_vectorizer(model), "sublinear_tf", False):
-            notes.append(
-                "sublinear_tf: skl2onnx computes log(1 + tf) where scikit-learn computes 1 + log(tf), so the "
-                "TF-IDF weights differ"
-            )
+        if any(getattr(e, "sublinear_tf", False) for e in _estimators(model)):
+            notes.append("sublinear_tf: 1 + log(tf) as scikit-learn computes it, not skl2onnx's log(1 + tf)")
     else:
         notes.append("inputs are cast to float32")
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
