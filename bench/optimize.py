@@ -10,7 +10,7 @@ as scikit-learn gets one BLAS/OpenMP thread under ``OMP_NUM_THREADS=1`` (``--thr
     OMP_NUM_THREADS=1 python bench/optimize.py            # 3 runs of 200 rounds
     OMP_NUM_THREADS=1 python bench/optimize.py --runs 1 --json
 
-Writes the raw reports as JSON next to this file (results/optimize-<date>.json).
+Writes the raw reports as JSON next to this file (results/optimize-<date>.json, or ``--out``).
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         help="onnxruntime intra-op threads (0: its choice); 1 matches OMP_NUM_THREADS=1",
     )
     parser.add_argument("--json", action="store_true", help="print the raw reports as JSON")
+    parser.add_argument("--out", type=Path, help="where to write the reports (default: results/optimize-DATE.json)")
     args = parser.parse_args(argv)
     runs = [one_run(args.repeat, args.min_speedup, args.threads or None) for _ in range(args.runs)]
     machine = {
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "onnxruntime_threads": args.threads,
     }
-    out = HERE / "results" / f"optimize-{date.today().isoformat()}.json"
+    out = args.out.resolve() if args.out else HERE / "results" / f"optimize-{date.today().isoformat()}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": machine, "runs": runs}, indent=1) + "\n")
     if args.json:
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in summary(runs):
         if row["reason"]:
             print(f"\n{row['model']}: {row['reason']}")
-    print(f"\nraw reports: {out.relative_to(HERE.parent)}")
+    print(f"\nraw reports: {out}")
     return 0
 
 
