@@ -100,7 +100,9 @@ class StateFolder:
         self._file: IO[bytes] | None = None
         self._written = 0  # bytes written to the log since this start, over every segment
         self._synced = 0  # of which fsynced
-        self._sync_lock = threading.Lock()  # one fsync at a time; held while the active segment changes
+        # one fsync at a time, and none while the active segment changes; those who wait for one are woken when it ends
+        self._sync_done = threading.Condition(threading.Lock())
+        self._syncing = False
 
     def _read_state(self, window_us: int, output: str) -> State:
         path = self.folder / "state.json"
@@ -169,23 +171,40 @@ class StateFolder:
         return self._written
 
     def sync(self, position: int) -> None:
-        """Return once the log is on the disk up to ``position``. Callers waiting while one fsyncs find their lines
-        covered by it when they get the lock: one fsync for all of them."""
+        """Return once the log is on the disk up to ``position``. A caller that comes while another fsyncs waits for
+        that fsync to end rather than for the lock: if the fsync covered its lines it returns at once, and otherwise
+        the first of those still waiting fsyncs once for all of them."""
         if self._synced >= position:
             return
-        with self._sync_lock:
-            if self._synced >= position:
-                return
-            assert self._file is not None
-            target = self._written  # every line flushed so far goes to the disk with this fsync
-            os.fsync(self._file.fileno())
-            self._synced = max(self._synced, target)
+        with self._sync_done:
+            while self._synced < position:
+                if self._syncing:
+                    self._sync_done.wait()
+                    continue
+                assert self._file is not None
+                self._syncing, target, synced = True, self._written, False
+                self._sync_done.release()  # others write and queue up while this one is on the disk
+                try:
+                    os.fsync(self._file.fileno())  # every line flushed so far goes to the disk with it
+                    synced = True
+                finally:
+                    self._sync_done.acquire()
+                    self._syncing = False
+                    if synced:
+                        self._synced = max(self._synced, target)
+                    self._sync_done.notify_all()
+
+    def _idle(self) -> None:
+        """Wait, holding the lock, until no fsync is running (to change or close the active segment)."""
+        while self._syncing:
+            self._sync_done.wait()
 
     def rotate(self) -> None:
         """Seal the active segment and start a new one (when windows close, so that old segments can go)."""
         if self._file is None or self._active is None or self._active.max_ts_us is None:
             return
-        with self._sync_lock:  # no fsync of the old file while it closes
+        with self._sync_done:  # no fsync of the old file while it closes
+            self._idle()
             os.fsync(self._file.fileno())
             self._synced = self._written
             self._file.close()
@@ -206,7 +225,8 @@ class StateFolder:
         return len(done)
 
     def close(self) -> None:
-        with self._sync_lock:
+        with self._sync_done:
+            self._idle()
             if self._file is not None:
                 self._file.close()
                 self._file = None
