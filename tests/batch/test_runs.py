@@ -48,6 +48,37 @@ def test_the_iot_pipeline_writes_one_file_per_sensor_equal_to_in_process_predict
     assert not list(Path(run.output_url).rglob("*.partial"))  # nothing half-written is left
 
 
+def test_the_objects_of_before_the_run_are_frozen_while_it_executes(iot: Workspace) -> None:
+    """The collector skips what existed before the run while it plans and collects its tasks, and gets every object
+    back once it has ended, even when the run fails."""
+    import gc
+
+    gc.unfreeze()  # whatever this test process froze before (it costs nothing but a slower collection)
+    seen: list[int] = []
+    run_id = RunRegistry(iot).create("iot-anomaly", {}, workers=1, cwd=str(Path.cwd())).id
+    run = RunExecutor(iot, on_progress=lambda progress: seen.append(gc.get_freeze_count())).execute(run_id)
+    assert run.status == "completed", run.error
+    assert seen and min(seen) > 0
+    assert gc.get_freeze_count() == 0
+
+    bad = RunRegistry(iot).create("iot-anomaly", {"input": "no/such/readings.csv"}, cwd=str(Path.cwd())).id
+    assert RunExecutor(iot).execute(bad).status == "failed"
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_process_that_froze_objects_itself_is_left_as_it_is(iot: Workspace) -> None:
+    import gc
+
+    gc.freeze()  # what a server does before it forks its workers
+    try:
+        run_id = RunRegistry(iot).create("iot-anomaly", {}, workers=1, cwd=str(Path.cwd())).id
+        run = RunExecutor(iot).execute(run_id)
+        assert run.status == "completed", run.error
+        assert gc.get_freeze_count() > 0  # still frozen: the run did not unfreeze what it had not frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_a_missing_model_fails_its_task_alone_and_retry_reruns_only_it(
     tmp_path: Path, sensor_models: dict[tuple[int, int], object], readings: pd.DataFrame
 ) -> None:
