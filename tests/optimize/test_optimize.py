@@ -124,6 +124,12 @@ def test_a_separate_sublinear_tfidf_transformer(sqlite_workspace: Workspace, faq
     onnx = sqlite_workspace.models.load("counts:2")
     np.testing.assert_allclose(onnx.predict(asked), model.predict_proba(asked), rtol=1e-4, atol=1e-6)
     assert model.steps[1][1].sublinear_tf  # the fitted model is left as it was
+    import onnx
+
+    version = sqlite_workspace.models.get("counts:2")
+    proto = onnx.load(str(sqlite_workspace.models.materialize(version)[0] / version.model_path))
+    # skl2onnx declares [1, C] after a CountVectorizer; onnxruntime would warn on every batch of more rows
+    assert [o.type.tensor_type.shape.dim[0].dim_param for o in proto.graph.output] == ["N", "N"]
 
 
 def test_a_regressor_answers_in_the_original_shape(sqlite_workspace: Workspace) -> None:

@@ -198,6 +198,7 @@ def convert(model: Any, method: str, sample_input: Any) -> Conversion:
         )
     if layout.kind == "columns":
         proto = columns_front(proto, layout.columns)
+    proto = batch_outputs(proto)
     notes = []
     if layout.kind == "text":
         notes.append(f"text is lowercased in the {TEXT_LOCALE} locale (ONNX StringNormalizer)")
@@ -207,6 +208,16 @@ def convert(model: Any, method: str, sample_input: Any) -> Conversion:
         notes.append("inputs are cast to float32")
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
     return Conversion(model=proto, layout=layout, output=output, opset=opset, notes=notes)
+
+
+def batch_outputs(proto: Any) -> Any:
+    """Make every output's first dimension the batch's (``N``). skl2onnx declares some as 1 (a pipeline that starts
+    with a ``CountVectorizer``: ``probabilities`` [1, C]), and onnxruntime then warns on every call of more rows."""
+    for output in proto.graph.output:
+        dims = output.type.tensor_type.shape.dim
+        if len(dims) and dims[0].HasField("dim_value"):
+            dims[0].dim_param = "N"  # a oneof: clears the fixed size
+    return proto
 
 
 def columns_front(proto: Any, columns: Sequence[str]) -> Any:
