@@ -66,6 +66,24 @@ def test_the_objects_of_before_the_run_are_frozen_while_it_executes(iot: Workspa
     assert gc.get_freeze_count() == 0
 
 
+def test_only_the_first_of_overlapping_runs_freezes() -> None:
+    """A run that starts while another executes freezes nothing more: what the first run is still making stays
+    collectable, and everything is unfrozen when the last one ends."""
+    import gc
+
+    from modelport.batch.runner import old_objects_frozen
+
+    gc.unfreeze()
+    with old_objects_frozen():
+        frozen = gc.get_freeze_count()
+        made_by_the_first = [[] for _ in range(1000)]
+        with old_objects_frozen():
+            assert gc.get_freeze_count() <= frozen  # the first run's new lists were not frozen
+        assert gc.get_freeze_count() > 0  # still frozen for the first run
+        del made_by_the_first
+    assert gc.get_freeze_count() == 0
+
+
 def test_a_process_that_froze_objects_itself_is_left_as_it_is(iot: Workspace) -> None:
     import gc
 

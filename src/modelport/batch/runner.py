@@ -427,18 +427,20 @@ _freezing = False  # whether the runs froze the objects (not when something else
 
 @contextlib.contextmanager
 def old_objects_frozen() -> Iterator[None]:
-    """While a run executes, the garbage collector leaves alone the objects that existed before it (``gc.freeze``):
-    planning and collecting a thousand tasks allocate enough to set off full collections, and each walked every
-    object the process holds (pandas, scikit-learn, SQLAlchemy, the workspace): about 5% of a warm run. They are
-    handed back to the collector (``gc.unfreeze``) when the last run executing in this process ends. A process
-    that had frozen objects of its own before (a server about to fork) is left as it is."""
+    """While runs execute, the garbage collector leaves alone the objects that existed before the first of them
+    (``gc.freeze``): planning and collecting a thousand tasks allocate enough to set off full collections, and each
+    walked every object the process holds (pandas, scikit-learn, SQLAlchemy, the workspace): about 5% of a warm run.
+    They are handed back to the collector (``gc.unfreeze``) when the last run executing in this process ends. Only
+    the first of overlapping runs freezes, so that a run never freezes what another one is still making (its
+    garbage would stay until every run ended); a process that had frozen objects of its own before (a server about
+    to fork) is left as it is."""
     global _frozen_runs, _freezing
     with _frozen_lock:
         if _frozen_runs == 0:
             _freezing = gc.get_freeze_count() == 0
+            if _freezing:
+                gc.freeze()
         _frozen_runs += 1
-        if _freezing:
-            gc.freeze()
     try:
         yield
     finally:

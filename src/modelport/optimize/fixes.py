@@ -61,7 +61,14 @@ def _sublinear_tf(scope: Any, operator: Any, container: Any) -> None:
     weights = node("Where", [node("Greater", [counts, zero]), node("Add", [node("Log", [counts]), one]), zero])
     plain = copy.copy(estimator)  # a shallow copy: the fitted idf is shared, only the flag differs
     plain.sublinear_tf = False
-    convert(scope, _Reading(operator, [weights], plain), container)
+    options = getattr(container, "options", None)  # skl2onnx finds options by class or by id(): the copy's too
+    if isinstance(options, dict) and id(estimator) in options:
+        options[id(plain)] = options[id(estimator)]
+    try:
+        convert(scope, _Reading(operator, [weights], plain), container)
+    finally:
+        if isinstance(options, dict):
+            options.pop(id(plain), None)
 
 
 def conversion_functions() -> dict[type, Any]:

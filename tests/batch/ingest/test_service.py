@@ -231,6 +231,52 @@ def test_concurrent_writers_share_fsyncs_and_every_acknowledged_reading_is_in_th
     again.close()
 
 
+def test_after_a_failed_fsync_every_later_sync_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel may drop the pages an fsync could not write and mark them clean, so that the next fsync succeeds
+    without them: a writer waiting behind the failed fsync must not be told its readings are on the disk."""
+    import threading
+
+    import modelport.batch.ingest.wal as wal
+    from modelport.batch.ingest.readings import Reading
+
+    state = StateFolder(tmp_path / "state", 60_000_000, str(tmp_path / "out"))
+    list(state.replay())
+    real_fsync, calls = wal.os.fsync, []
+
+    def failing_once(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 1:
+            time.sleep(0.2)  # the second writer comes while this one is on the disk
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(wal.os, "fsync", failing_once)
+    outcomes: dict[str, str] = {}
+
+    def sync(name: str, position: int) -> None:
+        try:
+            state.sync(position)
+            outcomes[name] = "synced"
+        except OSError as exc:
+            outcomes[name] = str(exc)
+
+    first = threading.Thread(target=sync, args=("first", state.write([Reading(1, "d", "t", 1.0)])))
+    first.start()
+    time.sleep(0.05)
+    second = threading.Thread(target=sync, args=("second", state.write([Reading(2, "d", "t", 2.0)])))
+    second.start()
+    first.join()
+    second.join()
+    assert outcomes == {
+        "first": "[Errno 5] Input/output error",
+        "second": "[Errno 5] an earlier fsync of the log failed: Input/output error",
+    }
+    assert len(calls) == 1  # no second fsync that could have succeeded without the dropped pages
+    with pytest.raises(OSError, match="an earlier fsync of the log failed"):
+        state.rotate()
+    state.close()
+
+
 def test_the_public_names_of_ingest_are_pinned() -> None:
     import modelport.batch.ingest as ingest
 

@@ -103,6 +103,9 @@ class StateFolder:
         # one fsync at a time, and none while the active segment changes; those who wait for one are woken when it ends
         self._sync_done = threading.Condition(threading.Lock())
         self._syncing = False
+        # once an fsync has failed, every later one fails too: the kernel may have dropped the pages it could not
+        # write and marked them clean, so that a second fsync succeeds without them ("fsyncgate")
+        self._failed: OSError | None = None
 
     def _read_state(self, window_us: int, output: str) -> State:
         path = self.folder / "state.json"
@@ -181,18 +184,27 @@ class StateFolder:
                 if self._syncing:
                     self._sync_done.wait()
                     continue
+                self._check_failed()
                 assert self._file is not None
                 self._syncing, target, synced = True, self._written, False
                 self._sync_done.release()  # others write and queue up while this one is on the disk
                 try:
                     os.fsync(self._file.fileno())  # every line flushed so far goes to the disk with it
                     synced = True
+                except OSError as exc:
+                    self._failed = exc
+                    raise
                 finally:
                     self._sync_done.acquire()
                     self._syncing = False
                     if synced:
                         self._synced = max(self._synced, target)
                     self._sync_done.notify_all()
+
+    def _check_failed(self) -> None:
+        if self._failed is not None:
+            failed = self._failed
+            raise OSError(failed.errno, f"an earlier fsync of the log failed: {failed.strerror or failed}")
 
     def _idle(self) -> None:
         """Wait, holding the lock, until no fsync is running (to change or close the active segment)."""
@@ -205,7 +217,12 @@ class StateFolder:
             return
         with self._sync_done:  # no fsync of the old file while it closes
             self._idle()
-            os.fsync(self._file.fileno())
+            self._check_failed()
+            try:
+                os.fsync(self._file.fileno())
+            except OSError as exc:
+                self._failed = exc
+                raise
             self._synced = self._written
             self._file.close()
             self._sealed.append(self._active)
