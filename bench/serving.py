@@ -6,6 +6,8 @@ pinned to core 1, one-row requests, a warm-up then a measured run at each concur
 checked against in-process ``predict_proba`` (a server that answers wrongly is reported, not measured). Two models:
 "tabular" (LogisticRegression on 10 features) and "faq" (TF-IDF + LogisticRegression over 50 classes of the FAQ
 questions). Each peer runs in its own virtualenv, bench/.venvs/<peer>/, made on first use (see bench/peers/).
+The "modelport, ONNX version" line serves the version ``modelport optimize`` registers for each model (checked to
+its tolerance, rtol 1e-4 / atol 1e-5, rather than to 1e-9); the "modelport" line serves the scikit-learn one.
 
     python bench/serving.py                                    # everything: 5 s warm-up + 15 s per run, c=1 and 32
     python bench/serving.py --servers modelport,bare,mlserver --models tabular --duration 5
@@ -60,7 +62,8 @@ ROOT = HERE.parent
 FAQ = ROOT / "examples" / "data" / "faq_questions.tsv"
 # a level-1 long string: the JSON's own "]]" would end a plain [[...]]
 LUA = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [=[{body}]=]\n'
-BASELINES = ("modelport", "bare")
+BASELINES = ("modelport", "onnx", "bare")  # onnx: the ONNX version `modelport optimize` registers
+ONNX_LINE = "modelport, ONNX version"
 WORKERS = "workers"  # the --servers name of the modelport --workers section
 THREADS = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -111,6 +114,8 @@ class Server:
     startup_timeout_s: float = 60.0
     workers: int = 1
     version: str = ""
+    rtol: float = 1e-9  # how close its answer must be to in-process predict_proba
+    atol: float = 1e-12
 
 
 def build_models(folder: Path) -> dict[str, tuple[object, list[object]]]:
@@ -219,7 +224,8 @@ def run_wrk(url: str, body: str, connections: int, seconds: float, script: Path)
 
 
 def check_answer(server: Server, url: str, model: object, row: list[object]) -> None:
-    """Raise AssertionError unless the server answers ``predict_proba`` of the row, to rtol 1e-9."""
+    """Raise AssertionError unless the server answers ``predict_proba`` of the row (to rtol 1e-9; an ONNX version to
+    the tolerance ``modelport optimize`` checked it to)."""
     answer = httpx.post(f"{url}{server.score_path}", json=server.body, timeout=30)
     if answer.status_code != 200:
         raise AssertionError(f"HTTP {answer.status_code}: {answer.text[:200]}")
@@ -227,7 +233,7 @@ def check_answer(server: Server, url: str, model: object, row: list[object]) -> 
         return
     got = server.read_answer(answer.json())
     expected = model.predict_proba(row if isinstance(row[0], str) else np.asarray(row))  # type: ignore[attr-defined]
-    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got, expected, rtol=server.rtol, atol=server.atol)
 
 
 def in_process_us(model: object, row: list[object], repeat: int = 300) -> float:
@@ -246,11 +252,18 @@ def baseline_servers(model: str, folder: Path, row: list[object], kinds: list[st
     body = {"data": row}
     servers = []
     modelport_env = {"MODELPORT_HOME": str(folder / "ws")}
-    modelport = [sys.executable, "-m", "modelport", "serve", model, "--port"]
+    modelport = [sys.executable, "-m", "modelport", "serve", f"{model}:1", "--port"]  # 1: the scikit-learn version
     if "modelport" in kinds:
         port = peers.free_port()
         servers.append(
             Server("modelport", [*modelport, str(port)], "/score", body, peers.floats, port, env=modelport_env)
+        )
+    if "onnx" in kinds and (folder / "ws" / f"{model}.onnx-version").exists():
+        port = peers.free_port()
+        version = (folder / "ws" / f"{model}.onnx-version").read_text()
+        command = [sys.executable, "-m", "modelport", "serve", version, "--port", str(port)]
+        servers.append(
+            Server(ONNX_LINE, command, "/score", body, peers.floats, port, env=modelport_env, rtol=1e-4, atol=1e-5)
         )
     if "bare" in kinds:
         for kind in ("bare predict", "bare constant"):
@@ -272,6 +285,20 @@ def baseline_servers(model: str, folder: Path, row: list[object], kinds: list[st
                 Server(name, command, "/score", body, peers.floats, port, env=modelport_env, cores="0-1", workers=count)
             )
     return servers
+
+
+def optimized(ws: Any, model: str, folder: Path) -> list[Result]:
+    """Register the model's ONNX version with ``modelport optimize`` (noted in ``folder`` for ``baseline_servers``);
+    a refusal is a result that says why, and the ONNX line is then left out."""
+    from modelport.optimize import optimize
+
+    report = optimize(ws, f"{model}:1", repeat=20, min_speedup=0.0)
+    if report.refused or report.version is None:
+        return [failed(model, ONNX_LINE, f"modelport optimize refused it: {report.reason}")]
+    (folder / f"{model}.onnx-version").write_text(report.version)
+    diff = report.equivalence.max_abs_diff if report.equivalence is not None else float("nan")
+    say(f"{model}: modelport optimize registered {report.version} (ONNX; max abs diff {diff:.2g})")
+    return []
 
 
 def peer_server(peer: peers.Peer, venv: Path, scratch: Path, target: peers.Target) -> Server:
@@ -481,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         models = {k: v for k, v in build_models(scratch).items() if k in names}
         for name, (fitted, row) in models.items():
             say(f"in-process predict_proba, one row, {name}: median {in_process_us(fitted, row):.0f} us")
-        if {"modelport", WORKERS} & set(kinds):
+        if {"modelport", "onnx", WORKERS} & set(kinds):
             from modelport import Workspace
 
             with Workspace(scratch / "ws") as ws:
@@ -489,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
                     ws.models.register(
                         name, obj=fitted, sample_input={"data": row}, runtime_options={"method": "predict_proba"}
                     )
+                    if "onnx" in kinds:
+                        results += optimized(ws, name, scratch / "ws")
         for name, (fitted, row) in models.items():
             target = peers.Target(name, scratch / f"{name}.joblib", row, isinstance(row[0], str))
             baselines = baseline_servers(name, scratch, row, kinds, worker_counts)
