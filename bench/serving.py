@@ -247,21 +247,24 @@ def in_process_us(model: object, row: list[object], repeat: int = 300) -> float:
     return float(np.median(times) * 1e6)
 
 
-def baseline_servers(model: str, folder: Path, row: list[object], kinds: list[str], workers: list[int]) -> list[Server]:
-    """modelport, the two bare lines and the modelport --workers section, as asked."""
+def baseline_servers(
+    model: str, folder: Path, row: list[object], kinds: list[str], workers: list[int], onnx_version: str | None
+) -> list[Server]:
+    """modelport (and its ONNX version, when ``optimized`` registered one), the two bare lines and the modelport
+    --workers section, as asked."""
     body = {"data": row}
     servers = []
     modelport_env = {"MODELPORT_HOME": str(folder / "ws")}
-    modelport = [sys.executable, "-m", "modelport", "serve", f"{model}:1", "--port"]  # 1: the scikit-learn version
+    serve = [sys.executable, "-m", "modelport", "serve"]
+    modelport = [*serve, f"{model}:1", "--port"]  # 1: the scikit-learn version
     if "modelport" in kinds:
         port = peers.free_port()
         servers.append(
             Server("modelport", [*modelport, str(port)], "/score", body, peers.floats, port, env=modelport_env)
         )
-    if "onnx" in kinds and (folder / "ws" / f"{model}.onnx-version").exists():
+    if "onnx" in kinds and onnx_version is not None:
         port = peers.free_port()
-        version = (folder / "ws" / f"{model}.onnx-version").read_text()
-        command = [sys.executable, "-m", "modelport", "serve", version, "--port", str(port)]
+        command = [*serve, onnx_version, "--port", str(port)]
         servers.append(
             Server(ONNX_LINE, command, "/score", body, peers.floats, port, env=modelport_env, rtol=1e-4, atol=1e-5)
         )
@@ -287,18 +290,17 @@ def baseline_servers(model: str, folder: Path, row: list[object], kinds: list[st
     return servers
 
 
-def optimized(ws: Any, model: str, folder: Path) -> list[Result]:
-    """Register the model's ONNX version with ``modelport optimize`` (noted in ``folder`` for ``baseline_servers``);
-    a refusal is a result that says why, and the ONNX line is then left out."""
+def optimized(ws: Any, model: str) -> tuple[str | None, list[Result]]:
+    """Register the model's ONNX version with ``modelport optimize``: its reference, or None and a result that says
+    why it was refused (the ONNX line is then left out)."""
     from modelport.optimize import optimize
 
     report = optimize(ws, f"{model}:1", repeat=20, min_speedup=0.0)
     if report.refused or report.version is None:
-        return [failed(model, ONNX_LINE, f"modelport optimize refused it: {report.reason}")]
-    (folder / f"{model}.onnx-version").write_text(report.version)
+        return None, [failed(model, ONNX_LINE, f"modelport optimize refused it: {report.reason}")]
     diff = report.equivalence.max_abs_diff if report.equivalence is not None else float("nan")
     say(f"{model}: modelport optimize registered {report.version} (ONNX; max abs diff {diff:.2g})")
-    return []
+    return report.version, []
 
 
 def peer_server(peer: peers.Peer, venv: Path, scratch: Path, target: peers.Target) -> Server:
@@ -508,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         models = {k: v for k, v in build_models(scratch).items() if k in names}
         for name, (fitted, row) in models.items():
             say(f"in-process predict_proba, one row, {name}: median {in_process_us(fitted, row):.0f} us")
+        onnx_versions: dict[str, str | None] = {}
         if {"modelport", "onnx", WORKERS} & set(kinds):
             from modelport import Workspace
 
@@ -517,10 +520,11 @@ def main(argv: list[str] | None = None) -> int:
                         name, obj=fitted, sample_input={"data": row}, runtime_options={"method": "predict_proba"}
                     )
                     if "onnx" in kinds:
-                        results += optimized(ws, name, scratch / "ws")
+                        onnx_versions[name], refused = optimized(ws, name)
+                        results += refused
         for name, (fitted, row) in models.items():
             target = peers.Target(name, scratch / f"{name}.joblib", row, isinstance(row[0], str))
-            baselines = baseline_servers(name, scratch, row, kinds, worker_counts)
+            baselines = baseline_servers(name, scratch, row, kinds, worker_counts, onnx_versions.get(name))
             servers = [s for s in baselines if s.cores == "0"]
             for peer_name, venv in venvs.items():
                 peer = peers.load(peer_name)

@@ -185,21 +185,26 @@ class StateFolder:
                     self._sync_done.wait()
                     continue
                 self._check_failed()
-                assert self._file is not None
                 self._syncing, target, synced = True, self._written, False
                 self._sync_done.release()  # others write and queue up while this one is on the disk
                 try:
-                    os.fsync(self._file.fileno())  # every line flushed so far goes to the disk with it
+                    self._fsync()  # every line flushed so far goes to the disk with it
                     synced = True
-                except OSError as exc:
-                    self._failed = exc
-                    raise
                 finally:
                     self._sync_done.acquire()
                     self._syncing = False
                     if synced:
                         self._synced = max(self._synced, target)
                     self._sync_done.notify_all()
+
+    def _fsync(self) -> None:
+        """fsync the active segment; a failure is kept, and every later fsync fails with it."""
+        assert self._file is not None
+        try:
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            self._failed = exc
+            raise
 
     def _check_failed(self) -> None:
         if self._failed is not None:
@@ -218,11 +223,7 @@ class StateFolder:
         with self._sync_done:  # no fsync of the old file while it closes
             self._idle()
             self._check_failed()
-            try:
-                os.fsync(self._file.fileno())
-            except OSError as exc:
-                self._failed = exc
-                raise
+            self._fsync()
             self._synced = self._written
             self._file.close()
             self._sealed.append(self._active)
