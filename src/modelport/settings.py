@@ -93,6 +93,19 @@ class BatchSettings(BaseSettings):
         description="Models each worker keeps loaded between tasks (and, in modelport server, between runs); the "
         "least recently used past it is dropped.",
     )
+    stream_above_mb: float = Field(
+        default=64.0,
+        ge=0,
+        description="A score task whose input files hold more than this many MB is read and scored a piece at a time "
+        "(stream_piece_rows), into an output put in place whole at the end: its memory holds a piece, whatever the "
+        "file's size. Smaller inputs are read whole. 0 reads every input file a piece at a time; inf reads each whole.",
+    )
+    stream_piece_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description="Rows a piece of a large input holds (rounded up to a whole number of mini-batches): more "
+        "takes more memory, fewer more time.",
+    )
     keep_workers_s: float = Field(
         default=3900.0,
         ge=0,

@@ -11,9 +11,12 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
+import tempfile
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import fsspec
@@ -114,17 +117,115 @@ def read_files(files: Sequence[str], fmt: str, root: str, columns: Sequence[str]
 
 def read_file(path: str, fmt: str) -> Any:
     pd = pandas()
+    with _reading(path, fmt), fsspec.open(path, "rb") as f:
+        if fmt == "csv":
+            return pd.read_csv(f)
+        return pd.read_parquet(f)
+
+
+class _reading:
+    """Errors of reading ``path`` as the errors a user can act on."""
+
+    def __init__(self, path: str, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if isinstance(exc, FileNotFoundError):
+            raise NotFoundError(f"the input file {self.path!r} no longer exists") from exc
+        if isinstance(exc, (ValueError, UnicodeDecodeError)):  # pandas' parser errors are ValueErrors
+            raise InvalidInputError(f"cannot read {self.path!r} as {self.fmt}: {exc}") from exc
+        if isinstance(exc, ImportError):
+            raise MissingDependencyError("pyarrow", "batch", "reading Parquet") from exc
+
+
+def size_of(files: Sequence[str]) -> int:
+    """The files' bytes on their store, together."""
+    total = 0
+    for path in files:
+        local = _local_path(path)
+        if local is not None:
+            total += os.path.getsize(local)
+        else:
+            fs, inner = fsspec.core.url_to_fs(path)
+            total += int(fs.size(inner))
+    return total
+
+
+def iter_frames(
+    files: Sequence[str],
+    fmt: str,
+    root: str,
+    rows: int,
+    where: Mapping[str, Any] | None = None,
+) -> Iterator[Any]:
+    """The files' rows (those equal to ``where``, by column, when given) as DataFrames of ``rows`` rows each, the
+    last one fewer, in file order and with hive partition columns added: what ``read_files`` gives, a piece at a
+    time, so that a file of any size is read in bounded memory. The pieces come as pandas reads a piece: the types
+    of a CSV's columns are inferred per piece (the caller checks they agree), and dictionary-encoded Parquet columns
+    get the categories of the whole file, as ``pd.read_parquet`` gives them."""
+    pd = pandas()
+    pending: list[Any] = []
+    held, yielded = 0, False
+    for path in files:
+        hive = hive_values(path, root)
+        for frame in _file_frames(path, fmt, rows):
+            for key, value in hive.items():
+                if key not in frame.columns:
+                    frame[key] = value
+            if where:
+                mask = np.ones(len(frame), dtype=bool)
+                for column, value in where.items():
+                    mask &= (frame[column] == value).to_numpy()
+                frame = frame[mask].reset_index(drop=True)
+            pending.append(frame)
+            held += len(frame)
+            while held >= rows:
+                joined = pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
+                yield joined.iloc[:rows].reset_index(drop=True)
+                yielded = True
+                pending, held = [joined.iloc[rows:].reset_index(drop=True)], len(joined) - rows
+    if pending and (held or not yielded):  # the rest, or the input's columns where it has no rows
+        yield pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
+
+
+def _file_frames(path: str, fmt: str, rows: int) -> Iterator[Any]:
+    pd = pandas()
+    with _reading(path, fmt), fsspec.open(path, "rb") as f:
+        if fmt == "csv":
+            with pd.read_csv(f, chunksize=rows) as reader:
+                yield from reader
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        source = pq.ParquetFile(f)
+        schema = source.schema_arrow
+        categorical = [name for name in schema.names if pa.types.is_dictionary(schema.field(name).type)]
+        categories = {}
+        if categorical:  # their codes only, a byte or two a row: per piece, each would get its own categories
+            whole = _to_pandas(source.read(columns=categorical))
+            categories = {name: whole[name].dtype for name in categorical}
+        empty = True
+        for batch in source.iter_batches(batch_size=rows):
+            empty = False
+            frame = _to_pandas(pa.Table.from_batches([batch], schema=schema))
+            for name, dtype in categories.items():
+                frame[name] = frame[name].astype(dtype)
+            yield frame
+        if empty:
+            yield _to_pandas(schema.empty_table())
+
+
+def _to_pandas(table: Any) -> Any:
+    """An Arrow table as ``pd.read_parquet`` turns it into a DataFrame (pandas 3's string type included)."""
     try:
-        with fsspec.open(path, "rb") as f:
-            if fmt == "csv":
-                return pd.read_csv(f)
-            return pd.read_parquet(f)
-    except FileNotFoundError as exc:
-        raise NotFoundError(f"the input file {path!r} no longer exists") from exc
-    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
-        raise InvalidInputError(f"cannot read {path!r} as {fmt}: {exc}") from exc
-    except ImportError as exc:
-        raise MissingDependencyError("pyarrow", "batch", "reading Parquet") from exc
+        from pandas.io._util import arrow_table_to_pandas
+    except ImportError:  # pandas 2
+        return table.to_pandas()
+    return arrow_table_to_pandas(table)
 
 
 def columns_of(frame: Any) -> dict[str, Any]:
@@ -196,22 +297,108 @@ def write_columns(
     return len(data)
 
 
+class SchemaChanged(ValueError):
+    """A piece of a Parquet output whose types differ from the first piece's."""
+
+
+class OutputFile:
+    """An output written a piece at a time and put in place whole: in a temporary file beside it (on a local disk)
+    or in a local spool file uploaded in one piece when done (elsewhere). Use it as a context manager: it is put in
+    place when the block ends and thrown away if the block raises, so a reader never sees part of it. Its CSV is the
+    CSV ``write_columns`` writes of all the pieces together, byte for byte; its Parquet holds a row group a piece."""
+
+    def __init__(self, url: str, fmt: str, sync: bool = True) -> None:
+        self.url, self.fmt, self.sync = url, fmt, sync
+        self.bytes = 0
+        self._local = _local_path(url)
+        if self._local is None:
+            fs, path = fsspec.core.url_to_fs(url)
+            if "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+                self._local = path
+        if self._local is not None:
+            parent = os.path.dirname(self._local)
+            os.makedirs(parent, exist_ok=True)
+            self._temporary = Path(parent) / f".{Path(self._local).name}.{uuid.uuid4().hex}.partial"
+        else:
+            self._temporary = Path(tempfile.mkdtemp(prefix="modelport-output-")) / Path(url).name
+        self._file: Any = open(self._temporary, "wb")  # noqa: SIM115 (closed by close() or discard())
+        self._parquet: Any = None
+        self._pieces = 0
+
+    def write(self, columns: Mapping[str, Any], dtypes: Mapping[str, Any] | None = None) -> None:
+        """Append rows (columns as ``write_columns`` takes them); every piece has the first one's columns."""
+        if self.fmt == "csv":
+            self._file.write(csv_bytes(columns, header=self._pieces == 0))
+        else:
+            self._write_parquet(frame_of(columns, dtypes))
+        self._pieces += 1
+
+    def _write_parquet(self, frame: Any) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as exc:
+            raise MissingDependencyError("pyarrow", "batch", "writing Parquet") from exc
+        table = pa.Table.from_pandas(frame, preserve_index=False)  # what DataFrame.to_parquet(index=False) writes
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self._file, table.schema)
+        elif not table.schema.equals(self._parquet.schema, check_metadata=False):
+            raise SchemaChanged(f"a piece of {self.url!r} came out in other Parquet types than the first one")
+        self._parquet.write_table(table)
+
+    def close(self) -> None:
+        """Put the file in place, whole."""
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            if self.sync and self._local is not None:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            self.bytes = self._file.tell()
+            self._file.close()
+            if self._local is not None:
+                os.replace(self._temporary, self._local)
+            else:
+                fs, path = fsspec.core.url_to_fs(self.url)
+                fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+                fs.put_file(str(self._temporary), path)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Throw away what was written (nothing, once ``close`` has put it in place)."""
+        self._file.close()
+        self._temporary.unlink(missing_ok=True)
+        if self._local is None:
+            shutil.rmtree(self._temporary.parent, ignore_errors=True)
+
+    def __enter__(self) -> OutputFile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if exc is None:
+            self.close()
+        else:
+            self.discard()
+
+
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 _PLAIN = {str, int, float, bool, type(None)}  # in an object column: what csv_bytes formats as pandas would
 
 
-def csv_bytes(columns: Mapping[str, Any]) -> bytes:
-    """The columns as pandas' ``DataFrame.to_csv(index=False)`` writes them (UTF-8, ``\\n``, minimal quoting,
-    missing values empty). Numbers, booleans and strings that need no quotes are formatted here, as pandas formats
-    them (``str`` of ints, the shortest repr of floats); anything else (a value that needs quoting, a date, one
-    column alone, whose empty fields the csv module quotes) goes through pandas itself."""
+def csv_bytes(columns: Mapping[str, Any], header: bool = True) -> bytes:
+    """The columns as pandas' ``DataFrame.to_csv(index=False, header=header)`` writes them (UTF-8, ``\\n``, minimal
+    quoting, missing values empty). Numbers, booleans and strings that need no quotes are formatted here, as pandas
+    formats them (``str`` of ints, the shortest repr of floats); anything else (a value that needs quoting, a date,
+    one column alone, whose empty fields the csv module quotes) goes through pandas itself."""
     names = [str(name) for name in columns]
     texts = [_csv_texts(values) for values in columns.values()]
     plain = len(names) > 1 and not any(_NEEDS_QUOTES.search(name) for name in names)
     if not plain or any(t is None for t in texts):
-        return bytes(frame_of(columns).to_csv(index=False).encode())
-    lines = [",".join(names), *map(",".join, zip(*texts, strict=True))]
-    return ("\n".join(lines) + "\n").encode()
+        return bytes(frame_of(columns).to_csv(index=False, header=header).encode())
+    lines = [",".join(names)] if header else []
+    lines += map(",".join, zip(*texts, strict=True))
+    return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
 def _csv_texts(values: Any) -> list[str] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import math
 import re
 import threading
 import time
@@ -275,6 +276,8 @@ class RunExecutor:
             )
         refs = {key: step.model.format(**partition) for key, partition, _, _ in partitions}
         bindings = self._bind_models(step, refs)
+        above = self.settings.stream_above_mb
+        stream_bytes = None if math.isinf(above) else int(above * 2**20)
         planned = []
         for key, partition, frame, inputs in partitions:
             if step.output.name:
@@ -310,6 +313,8 @@ class RunExecutor:
                 input_root=root,
                 partition=partition,
                 dtypes=dtypes,
+                stream_bytes=stream_bytes,
+                piece_rows=self.settings.stream_piece_rows,
             )
             planned.append(_Planned(key, row, work))
         return planned

@@ -66,6 +66,8 @@ class ScoreSpec:
     input_root: str = ""
     partition: Mapping[str, Any] = field(default_factory=dict)
     dtypes: Mapping[str, Any] = field(default_factory=dict)  # of the input's text columns (datasets.text_dtypes)
+    stream_bytes: int | None = None  # input files of more bytes are read a piece at a time (None: always whole)
+    piece_rows: int = 100_000  # rows a piece, rounded up to whole mini-batches (BatchSettings.stream_piece_rows)
 
 
 @dataclass(frozen=True)
@@ -191,13 +193,38 @@ def _failure(spec: TaskSpec, error: str, retryable: bool, log: io.StringIO, star
 
 def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> tuple[int, int, str]:
     """Works on the partition's columns as arrays, not on a DataFrame: most of a small task's time went to pandas
-    indexing, copying and writing before."""
+    indexing, copying and writing before. Input files of more than ``work.stream_bytes`` are scored a piece at a
+    time (``_score_pieces``), in memory that does not grow with them."""
+    if work.data is None and work.stream_bytes is not None:
+        size = datasets.size_of(work.inputs)
+        if size > work.stream_bytes:
+            try:
+                return _score_pieces(work, cache, log, sync, size)
+            except _Unstreamable as exc:
+                print(f"reading the input whole instead: {exc}", file=log)
     columns, dtypes = _rows(work)
-    rows = len(next(iter(columns.values()))) if columns else 0
+    rows = _length(columns)
+    runtime = _runtime(work, cache, log, f"{rows} rows")
+    out = _scored(work, runtime, columns, dtypes)
+    datasets.write_columns(out, work.output_url, work.output_format, sync=sync, dtypes=dtypes)
+    return rows, rows, work.output_url
+
+
+def _runtime(work: ScoreSpec, cache: ModelCache, log: io.StringIO, what: str) -> Runtime:
     loads = cache.loads
     runtime = cache.get(work.model)
     how = "loaded" if cache.loads > loads else "already loaded in this worker"
-    print(f"model {work.model.version.ref} ({how}): {rows} rows", file=log)
+    print(f"model {work.model.version.ref} ({how}): {what}", file=log)
+    return runtime
+
+
+def _length(columns: Mapping[str, Any]) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
+
+
+def _scored(work: ScoreSpec, runtime: Runtime, columns: Mapping[str, Any], dtypes: Mapping[str, Any]) -> dict[str, Any]:
+    """The output columns of these rows: those kept, then the predictions, one ``predict`` a mini-batch."""
+    rows = _length(columns)
     features = _features(work, runtime, columns)
     _require(columns, work.keep or (), "column(s) {} to keep")
     chunks = [
@@ -206,8 +233,128 @@ def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> 
     ]
     out = {c: columns[c] for c in work.keep} if work.keep is not None else dict(columns)
     out.update(_joined(chunks, work.prediction_column))
-    datasets.write_columns(out, work.output_url, work.output_format, sync=sync, dtypes=dtypes)
-    return rows, rows, work.output_url
+    return out
+
+
+MAX_PASSES = 4
+
+
+class _Unstreamable(Exception):
+    """The input cannot be scored a piece at a time with the same output as whole: it is read whole."""
+
+
+class _Widen(Exception):
+    """A column's type changed between pieces: read again, with it cast to the type the whole input would have."""
+
+    def __init__(self, casts: Mapping[str, Any]) -> None:
+        super().__init__(casts)
+        self.casts = dict(casts)
+
+
+def _score_pieces(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool, size: int) -> tuple[int, int, str]:
+    """Score a large input a piece at a time into an output put in place whole at the end: the same output as
+    ``_score`` gives reading it whole (the same mini-batches, the same bytes of CSV), in memory that holds a piece.
+
+    A CSV's column types are inferred per piece, as pandas infers them per block when it reads a file whole and
+    then widens them; a model may answer different types for different mini-batches, which a whole read joins into
+    one. Where a column's type changes, the output so far is thrown away and the input read again, that column
+    cast from the start to the type the whole read would have given it. What pieces cannot give the same output of
+    (dates in a CSV output, whose text pandas chooses for the whole column; files with different columns) is read
+    whole."""
+    runtime = _runtime(work, cache, log, f"{size / 2**20:.0f} MB of input, read a piece at a time")
+    piece = -(-work.piece_rows // work.mini_batch_size) * work.mini_batch_size
+    casts: dict[str, Any] = {}
+    for _ in range(MAX_PASSES):
+        try:
+            rows, pieces = _score_pass(work, runtime, piece, casts, sync)
+        except _Widen as exc:
+            casts.update(exc.casts)
+            changes = ", ".join(f"{name!r} to {dtype}" for name, dtype in exc.casts.items())
+            print(f"column types change between pieces: reading again with {changes}", file=log)
+            continue
+        print(f"{rows} rows in {pieces} piece(s) of up to {piece}", file=log)
+        return rows, rows, work.output_url
+    raise _Unstreamable(f"column types still changed between pieces after {MAX_PASSES} passes")
+
+
+def _score_pass(work: ScoreSpec, runtime: Runtime, piece: int, casts: Mapping[str, Any], sync: bool) -> tuple[int, int]:
+    rows = pieces = 0
+    types: dict[str, Any] = {}
+    missing: dict[str, bool] = {}  # float columns whose every value so far was missing
+    with datasets.OutputFile(work.output_url, work.output_format, sync) as out:
+        frames = datasets.iter_frames(work.inputs, work.input_format, work.input_root, piece, work.partition or None)
+        for frame in frames:
+            for name in frame.columns.intersection(list(casts)):
+                frame[name] = frame[name].astype(casts[name])
+            columns, dtypes = datasets.columns_of(frame), datasets.text_dtypes(frame)
+            scored = _scored(work, runtime, columns, dtypes)
+            for name in set(scored).intersection(casts).difference(frame.columns):
+                scored[name] = datasets.pandas().Series(scored[name]).astype(casts[name]).to_numpy()
+            kinds = {name: dtypes.get(name, getattr(values, "dtype", None)) for name, values in scored.items()}
+            if pieces == 0:
+                _check_streamable(kinds, work.output_format)
+                types = kinds
+            _compare(types, kinds, missing, scored)
+            try:
+                out.write(scored, dtypes)
+            except datasets.SchemaChanged as exc:
+                raise _Unstreamable(str(exc)) from exc
+            rows += len(frame)
+            pieces += 1
+    return rows, pieces
+
+
+def _check_streamable(kinds: Mapping[str, Any], fmt: str) -> None:
+    if fmt != "csv":
+        return
+    pd = datasets.pandas()
+    for name, dtype in kinds.items():
+        base = dtype.categories.dtype if isinstance(dtype, pd.CategoricalDtype) else dtype
+        if getattr(base, "kind", None) not in _TEXT_PER_VALUE:
+            raise _Unstreamable(f"pandas chooses the CSV text of {name!r} ({dtype}) for the whole column")
+
+
+_TEXT_PER_VALUE = {"b", "i", "u", "f", "O"}  # dtype kinds whose values pandas writes to CSV each on its own
+
+
+def _compare(
+    types: Mapping[str, Any], kinds: Mapping[str, Any], missing: dict[str, bool], scored: Mapping[str, Any]
+) -> None:
+    """Raise ``_Widen`` where a piece's column types differ from the first piece's, ``_Unstreamable`` where its
+    columns do. ``missing``: for each float column, whether all its values so far were missing."""
+    if list(kinds) != list(types):
+        raise _Unstreamable("the input's pieces have different columns")
+    for name, dtype in kinds.items():
+        if _is_float(dtype):
+            missing[name] = missing.get(name, True) and bool(np.isnan(scored[name]).all())
+    changed = {
+        name: _wider(types[name], dtype, missing.get(name, False))
+        for name, dtype in kinds.items()
+        if dtype != types[name]
+    }
+    if changed:
+        raise _Widen(changed)
+
+
+def _wider(first: Any, then: Any, all_missing: bool) -> Any:
+    """The type pandas gives a column read whole whose pieces came as ``first`` and ``then``: where the float one
+    holds only missing values, the other type if it can hold them too (strings, dates, floats), as pandas' reader
+    widens its blocks; otherwise what ``pd.concat`` makes of both."""
+    pd = datasets.pandas()
+    if all_missing:
+        if _is_float(first) and _holds_missing(then):
+            return then
+        if _is_float(then) and _holds_missing(first):
+            return first
+    return pd.concat([pd.Series([], dtype=first), pd.Series([], dtype=then)], ignore_index=True).dtype
+
+
+def _is_float(dtype: Any) -> bool:
+    return isinstance(dtype, np.dtype) and dtype.kind == "f"
+
+
+def _holds_missing(dtype: Any) -> bool:
+    return not (isinstance(dtype, np.dtype) and dtype.kind in "biu")
 
 
 def _rows(work: ScoreSpec) -> tuple[dict[str, Any], Mapping[str, Any]]:

@@ -1,0 +1,245 @@
+"""A large input is read and scored a piece at a time, into an output put in place whole: the pieces are what a
+whole read gives, cut in rows; the output is the same as scoring the input whole (the same CSV bytes), whatever
+types the pieces come in; a failure mid-way leaves no file, on a disk or on an object store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fsspec
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from modelport import Workspace
+from modelport.batch import PipelineRegistry, RunExecutor, RunRegistry, datasets
+from modelport.batch.records import Run
+from modelport.settings import BatchSettings
+
+
+def _readings(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(rows)],
+            "x": np.round(rng.normal(size=rows), 3),
+            "n": rng.integers(0, 100, size=rows),
+            "site": pd.Categorical(rng.choice(["north", "south", "east"], size=rows)),
+        }
+    )
+
+
+# -- reading in pieces ------------------------------------------------------------------------------------------
+
+
+def test_the_pieces_of_csv_files_are_the_whole_read_cut_in_rows_with_their_hive_columns(tmp_path: Path) -> None:
+    data = _readings(230).drop(columns="site")
+    for day, part in (("2026-12-01", data[:100]), ("2026-12-02", data[100:])):
+        folder = tmp_path / "in" / f"day={day}"
+        folder.mkdir(parents=True)
+        part.to_csv(folder / "part.csv", index=False)
+    files, fmt, root = datasets.resolve_files(str(tmp_path / "in"))
+
+    pieces = list(datasets.iter_frames(files, fmt, root, rows=40))
+
+    assert [len(p) for p in pieces] == [40] * 5 + [30]  # across the files' boundary, which is at 100
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), datasets.read_files(files, fmt, root))
+    where = list(datasets.iter_frames(files, fmt, root, rows=40, where={"day": "2026-12-02"}))
+    whole = datasets.read_files(files, fmt, root)
+    expected = whole[whole["day"] == "2026-12-02"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.concat(where, ignore_index=True), expected)
+    assert [len(p) for p in where] == [40, 40, 40, 10]
+
+
+def test_the_pieces_of_a_parquet_file_keep_its_types_and_the_whole_files_categories(tmp_path: Path) -> None:
+    data = _readings(1000)
+    data["at"] = pd.date_range("2026-12-01", periods=1000, freq="min", tz="UTC")
+    data.to_parquet(tmp_path / "in.parquet", index=False, row_group_size=300)  # each row group has its own dictionary
+
+    pieces = list(datasets.iter_frames([str(tmp_path / "in.parquet")], "parquet", str(tmp_path), rows=128))
+
+    assert [len(p) for p in pieces] == [128] * 7 + [104]
+    whole = pd.read_parquet(tmp_path / "in.parquet")
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole)
+    assert all(p["site"].dtype == whole["site"].dtype for p in pieces)
+
+
+def test_an_input_without_rows_is_one_piece_with_its_columns(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text("id,x\n")
+
+    (piece,) = datasets.iter_frames([str(tmp_path / "in.csv")], "csv", str(tmp_path), rows=10)
+
+    assert list(piece.columns) == ["id", "x"] and len(piece) == 0
+
+
+def test_a_file_that_is_not_csv_fails_as_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_bytes(b'id,x\n1,"2\n')
+
+    with pytest.raises(datasets.InvalidInputError, match=r"cannot read .* as csv"):
+        list(datasets.iter_frames([str(tmp_path / "in.csv")], "csv", str(tmp_path), rows=10))
+
+
+# -- writing in pieces ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["plain", 'with "quotes", and commas'])
+def test_a_csv_written_in_pieces_is_the_bytes_of_the_whole(tmp_path: Path, text: str) -> None:
+    data = _readings(50).assign(note=text)
+    columns = datasets.columns_of(data)
+    datasets.write_columns(columns, str(tmp_path / "whole.csv"), "csv")
+
+    with datasets.OutputFile(str(tmp_path / "pieces.csv"), "csv") as out:
+        for start in range(0, 50, 15):
+            out.write({name: values[start : start + 15] for name, values in columns.items()})
+
+    assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pieces.csv", "whole.csv"]
+
+
+def test_a_parquet_written_in_pieces_reads_back_as_the_whole(tmp_path: Path) -> None:
+    data = _readings(50)
+    data["label"] = pd.array([None if i % 7 == 0 else f"l{i}" for i in range(50)], dtype="str")
+    dtypes = datasets.text_dtypes(data)
+    columns = datasets.columns_of(data)
+
+    with datasets.OutputFile(str(tmp_path / "out.parquet"), "parquet") as out:
+        for start in range(0, 50, 20):
+            out.write({name: values[start : start + 20] for name, values in columns.items()}, dtypes)
+
+    back = pd.read_parquet(tmp_path / "out.parquet")
+    pd.testing.assert_frame_equal(back, data.astype({"site": back["site"].dtype}))
+    assert out.bytes == (tmp_path / "out.parquet").stat().st_size
+
+
+def test_an_output_whose_writing_fails_leaves_nothing_on_the_disk(tmp_path: Path) -> None:
+    columns = datasets.columns_of(_readings(10))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.csv").write_text("the previous attempt's file\n")
+
+    with (
+        pytest.raises(RuntimeError, match="mid-way"),
+        datasets.OutputFile(str(tmp_path / "out" / "a.csv"), "csv") as out,
+    ):
+        out.write(columns)
+        raise RuntimeError("the model failed mid-way")
+
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.csv"]
+    assert (tmp_path / "out" / "a.csv").read_text() == "the previous attempt's file\n"
+
+
+def test_on_an_object_store_the_output_appears_whole_when_done_and_not_at_all_on_failure() -> None:
+    fs = fsspec.filesystem("memory")
+    columns = datasets.columns_of(_readings(30))
+    datasets.write_columns(columns, "memory://whole/a.csv", "csv")
+
+    with datasets.OutputFile("memory://pieces/a.csv", "csv") as out:
+        out.write({name: values[:10] for name, values in columns.items()})
+        assert not fs.exists("/pieces/a.csv")
+        out.write({name: values[10:] for name, values in columns.items()})
+    with pytest.raises(RuntimeError), datasets.OutputFile("memory://failed/a.csv", "csv") as failed:
+        failed.write(columns)
+        raise RuntimeError
+
+    assert fs.cat_file("/pieces/a.csv") == fs.cat_file("/whole/a.csv")
+    assert not fs.exists("/failed/a.csv")
+    fs.rm("/", recursive=True)
+
+
+# -- scoring in pieces ------------------------------------------------------------------------------------------
+
+PIPELINE = """
+name: p
+steps:
+  - name: score
+    type: score
+    model: m
+    input: {input}
+    features: [x, n]
+    keep: {keep}
+    mini_batch_size: 70
+    retries: 0
+    output: {{format: {fmt}}}
+"""
+
+
+def _run(tmp_path: Path, name: str, data: pd.DataFrame, fmt: str, out: str, keep: list[str], piece: int) -> Run:
+    """A run of a one-step pipeline over ``data`` (written as ``fmt``) in the workspace of ``tmp_path``, on one
+    worker; ``piece``: rows a piece, or 0 to read the input whole."""
+    ws = Workspace(tmp_path / "ws")
+    if not ws.models.list():
+        model = make_pipeline(SimpleImputer(), LogisticRegression())  # takes missing values
+        model.fit(np.c_[np.arange(20.0), np.arange(20.0)], [0] * 10 + [1] * 10)
+        ws.models.register("m", obj=model, framework="sklearn")
+    source = tmp_path / f"{name}.{fmt}"
+    if fmt == "csv":
+        data.to_csv(source, index=False)
+    else:
+        data.to_parquet(source, index=False)
+    (tmp_path / "p.yaml").write_text(PIPELINE.format(input=source, keep=keep, fmt=out))
+    PipelineRegistry(ws).register(tmp_path / "p.yaml")
+    settings = BatchSettings(stream_above_mb=0 if piece else float("inf"), stream_piece_rows=max(piece, 1))
+    run = RunExecutor(ws, settings=settings).execute(RunRegistry(ws).create("p", workers=1).id)
+    ws.close()
+    return run
+
+
+def _log(run: Run) -> str:
+    return Path(run.tasks[0].log or "").read_text()
+
+
+def test_a_csv_scored_in_pieces_is_the_csv_scored_whole_when_its_types_change_late(tmp_path: Path) -> None:
+    data = _readings(1000).drop(columns="site")
+    data["n"] = data["n"].astype(float)
+    data.loc[990, "n"] = np.nan  # an integer column to pandas, until the last piece: float, in a whole read
+    data["note"] = [None] * 500 + ["checked"] * 500  # no text at all in the first pieces: floats, to pandas
+    data.loc[400, "x"] = np.nan
+
+    whole = _run(tmp_path, "whole", data, "csv", "csv", ["id", "note"], piece=0)
+    pieces = _run(tmp_path, "pieces", data, "csv", "csv", ["id", "note"], piece=150)
+
+    assert whole.status == pieces.status == "completed", (whole.error, pieces.error)
+    assert pieces.tasks[0].rows_in == pieces.tasks[0].rows_out == 1000
+    written = Path(pieces.tasks[0].output or "").read_bytes()
+    assert written == Path(whole.tasks[0].output or "").read_bytes()
+    log = _log(pieces)
+    assert "read a piece at a time" in log and "reading again with" in log and "in 5 piece(s) of up to 210" in log
+    assert "read a piece at a time" not in _log(whole)
+
+
+def test_parquet_scored_in_pieces_keeps_its_types_and_gives_the_rows_scored_whole(tmp_path: Path) -> None:
+    data = _readings(700)
+    data["at"] = pd.date_range("2026-12-01", periods=700, freq="min", tz="UTC")
+
+    whole = _run(tmp_path, "whole", data, "parquet", "parquet", ["id", "site", "at"], piece=0)
+    pieces = _run(tmp_path, "pieces", data, "parquet", "parquet", ["id", "site", "at"], piece=100)
+
+    assert whole.status == pieces.status == "completed", (whole.error, pieces.error)
+    expected = pd.read_parquet(whole.tasks[0].output or "")
+    pd.testing.assert_frame_equal(pd.read_parquet(pieces.tasks[0].output or ""), expected)
+    assert "in 5 piece(s) of up to 140" in _log(pieces)
+
+
+def test_dates_written_to_csv_are_scored_whole_because_pandas_formats_them_per_column(tmp_path: Path) -> None:
+    data = _readings(300)
+    data["at"] = pd.date_range("2026-12-01", periods=300, freq="h")  # midnights only in some pieces
+
+    whole = _run(tmp_path, "whole", data, "parquet", "csv", ["id", "at"], piece=0)
+    pieces = _run(tmp_path, "pieces", data, "parquet", "csv", ["id", "at"], piece=24)
+
+    assert pieces.status == "completed", pieces.error
+    assert Path(pieces.tasks[0].output or "").read_bytes() == Path(whole.tasks[0].output or "").read_bytes()
+    assert "reading the input whole instead: pandas chooses the CSV text of 'at'" in _log(pieces)
+
+
+def test_a_bad_row_mid_way_fails_the_task_and_leaves_no_output(tmp_path: Path) -> None:
+    data = _readings(400).drop(columns="site").astype({"n": object})
+    data.loc[350, "n"] = "not a number"
+
+    run = _run(tmp_path, "bad", data, "csv", "csv", ["id"], piece=100)
+
+    assert run.status == "failed"
+    output = Path(run.tasks[0].output or "")
+    assert not output.exists() and not list(output.parent.glob(".*partial"))
