@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORT = 5001  # where a scoring service listens unless told otherwise: the port Azure ML's inference server uses
@@ -113,3 +113,22 @@ class BatchSettings(BaseSettings):
         "for the next run: the default (65 minutes) keeps them for an hourly schedule; 0 stops them after each run. "
         "A run started from the CLI always stops its own.",
     )
+
+
+def settings_problem(exc: ValidationError) -> str | None:
+    """What is wrong with the settings a ``ValidationError`` of a settings class reports, in one line that names each
+    environment variable and the value it has; None for a model that is not one of the settings."""
+    found = [c for c in _settings_classes(BaseSettings) if c.__name__ == exc.title]
+    if not found:
+        return None
+    prefix = str(found[0].model_config.get("env_prefix") or "")
+    problems = []
+    for error in exc.errors():
+        name = prefix + "_".join(map(str, error["loc"])).upper()
+        given = "" if error["type"] == "missing" else f"={error['input']!r}"
+        problems.append(f"{name}{given}: {error['msg'].removeprefix('Value error, ')}")
+    return "invalid setting " + "; ".join(problems)
+
+
+def _settings_classes(base: type[BaseSettings]) -> list[type[BaseSettings]]:
+    return [c for sub in base.__subclasses__() for c in (sub, *_settings_classes(sub))]

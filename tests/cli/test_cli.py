@@ -273,3 +273,26 @@ def test_version_imports_no_command() -> None:
         "modelport.cli._output",
         "modelport.cli.app",
     ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MODELPORT_BATCH_WORKERS", "x", "MODELPORT_BATCH_WORKERS='x': Input should be a valid integer"),
+        ("MODELPORT_BATCH_STREAM_ABOVE_MB", "-1", "MODELPORT_BATCH_STREAM_ABOVE_MB='-1': Input should be greater than"),
+    ],
+)
+def test_a_bad_setting_in_the_environment_is_named_with_its_value_and_exits_1(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPORT_")}
+    env.update(MODELPORT_HOME=str(tmp_path / "ws"), COLUMNS="200", **{variable: value})
+    done = subprocess.run(
+        [sys.executable, "-m", "modelport", "server", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"error: invalid setting {message}" in done.stderr and "Traceback" not in done.stderr

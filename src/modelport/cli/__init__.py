@@ -28,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (the console script exits with it)."""
     import typer
     import typer.main
+    from pydantic import ValidationError
 
+    from ..settings import settings_problem
     from ._output import _console as console  # made (and rich imported) only when there is something to say
     from .app import app
 
@@ -60,18 +62,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console(stderr=True).print("interrupted")
         return 130
-    except Exception as exc:
+    except ValidationError as exc:  # a setting from the environment that is not what it must be
+        problem = settings_problem(exc)
+        if problem is None:
+            return _internal_error(exc, debug)
         if debug:
             console(stderr=True).print_exception()
-        else:
-            console(stderr=True).print(
-                f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
-                "run again with --debug for the traceback, and report it if it is a bug",
-                markup=True,
-                highlight=False,
-            )
-        return EXIT_INTERNAL_ERROR
+        console(stderr=True).print(f"error: {problem}", markup=False, highlight=False)
+        return EXIT_USER_ERROR
+    except Exception as exc:
+        return _internal_error(exc, debug)
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _internal_error(exc: Exception, debug: bool) -> int:
+    from ._output import _console as console
+
+    if debug:
+        console(stderr=True).print_exception()
+    else:
+        console(stderr=True).print(
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
+            "run again with --debug for the traceback, and report it if it is a bug",
+            markup=True,
+            highlight=False,
+        )
+    return EXIT_INTERNAL_ERROR
 
 
 def entry_point() -> None:
