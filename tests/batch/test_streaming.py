@@ -162,12 +162,22 @@ steps:
     mini_batch_size: 70
     retries: 0
     output: {{format: {fmt}}}
-"""
+{extra}"""
 
 
-def _run(tmp_path: Path, name: str, data: pd.DataFrame, fmt: str, out: str, keep: list[str], piece: int) -> Run:
-    """A run of a one-step pipeline over ``data`` (written as ``fmt``) in the workspace of ``tmp_path``, on one
-    worker; ``piece``: rows a piece, or 0 to read the input whole."""
+def _run(
+    tmp_path: Path,
+    name: str,
+    data: pd.DataFrame,
+    fmt: str,
+    out: str,
+    keep: list[str],
+    piece: int,
+    split: int | None = None,
+    workers: int = 1,
+) -> Run:
+    """A run of a one-step pipeline over ``data`` (written as ``fmt``, Parquet in row groups of 100 rows) in the
+    workspace of ``tmp_path``; ``piece``: rows a piece, or 0 to read the input whole; ``split``: its split_rows."""
     ws = Workspace(tmp_path / "ws")
     if not ws.models.list():
         model = make_pipeline(SimpleImputer(), LogisticRegression())  # takes missing values
@@ -177,11 +187,12 @@ def _run(tmp_path: Path, name: str, data: pd.DataFrame, fmt: str, out: str, keep
     if fmt == "csv":
         data.to_csv(source, index=False)
     else:
-        data.to_parquet(source, index=False)
-    (tmp_path / "p.yaml").write_text(PIPELINE.format(input=source, keep=keep, fmt=out))
+        data.to_parquet(source, index=False, row_group_size=100)
+    extra = "" if split is None else f"    split_rows: {split}\n"
+    (tmp_path / "p.yaml").write_text(PIPELINE.format(input=source, keep=keep, fmt=out, extra=extra))
     PipelineRegistry(ws).register(tmp_path / "p.yaml")
     settings = BatchSettings(stream_above_mb=0 if piece else float("inf"), stream_piece_rows=max(piece, 1))
-    run = RunExecutor(ws, settings=settings).execute(RunRegistry(ws).create("p", workers=1).id)
+    run = RunExecutor(ws, settings=settings).execute(RunRegistry(ws).create("p", workers=workers).id)
     ws.close()
     return run
 
@@ -243,3 +254,60 @@ def test_a_bad_row_mid_way_fails_the_task_and_leaves_no_output(tmp_path: Path) -
     assert run.status == "failed"
     output = Path(run.tasks[0].output or "")
     assert not output.exists() and not list(output.parent.glob(".*partial"))
+
+
+# -- a large file split into tasks ------------------------------------------------------------------------------
+
+
+def test_row_groups_are_cut_into_parts_of_at_least_the_rows_asked(tmp_path: Path) -> None:
+    _readings(1000).to_parquet(tmp_path / "in.parquet", index=False, row_group_size=100)
+    path = str(tmp_path / "in.parquet")
+
+    assert datasets.row_group_parts(path, 250) == [(0, 1, 2), (3, 4, 5), (6, 7, 8), (9,)]
+    assert datasets.row_group_parts(path, 5000) == [tuple(range(10))]
+    part = datasets.read_files([path], "parquet", str(tmp_path), row_groups=(3, 4, 5))
+    whole = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(part, whole.iloc[300:600].reset_index(drop=True))
+    assert datasets.size_of([path], (3, 4, 5)) < datasets.size_of([path])
+
+
+@pytest.mark.parametrize(("out", "piece"), [("parquet", 0), ("csv", 60)])
+def test_a_parquet_file_split_into_tasks_gives_the_rows_of_the_whole_in_part_files(
+    tmp_path: Path, out: str, piece: int
+) -> None:
+    data = _readings(1000)
+
+    whole = _run(tmp_path, "data", data, "parquet", out, ["id", "site"], piece=0)
+    split = _run(tmp_path, "data", data, "parquet", out, ["id", "site"], piece=piece, split=300, workers=2)
+
+    assert split.status == "completed", split.error
+    assert [t.key for t in split.tasks] == [f"data.parquet/part-0000{i}" for i in range(4)]
+    assert [t.rows_out for t in split.tasks] == [300, 300, 300, 100]
+    outputs = [Path(t.output or "") for t in split.tasks]
+    assert [p.relative_to(outputs[0].parents[1]).as_posix() for p in outputs] == [
+        f"data/part-0000{i}.{out}" for i in range(4)
+    ]
+    if out == "parquet":
+        joined = pd.concat([pd.read_parquet(p) for p in outputs], ignore_index=True)
+        pd.testing.assert_frame_equal(joined, pd.read_parquet(whole.tasks[0].output or ""))
+    else:  # the parts' rows, one header: the whole run's CSV byte for byte
+        texts = [p.read_bytes() for p in outputs]
+        joined_bytes = texts[0] + b"".join(t.split(b"\n", 1)[1] for t in texts[1:])
+        assert joined_bytes == Path(whole.tasks[0].output or "").read_bytes()
+        assert "read a piece at a time" in Path(split.tasks[0].log or "").read_text()
+
+
+def test_split_rows_on_a_csv_input_fails_the_run_with_what_to_do(tmp_path: Path) -> None:
+    run = _run(tmp_path, "data", _readings(50), "csv", "csv", ["id"], piece=0, split=10)
+
+    assert run.status == "failed"
+    assert "split_rows cuts Parquet files at their row groups, and the input is csv" in (run.error or "")
+
+
+def test_split_rows_and_partition_by_together_are_refused_when_the_pipeline_is_defined(tmp_path: Path) -> None:
+    from modelport.batch.pipeline import Pipeline
+    from modelport.errors import InvalidInputError
+
+    step = {"name": "s", "type": "score", "model": "m", "input": "x.parquet", "split_rows": 10, "partition_by": ["a"]}
+    with pytest.raises(InvalidInputError, match="leave out one of split_rows and partition_by"):
+        Pipeline.from_dict({"name": "p", "steps": [step]})

@@ -101,3 +101,28 @@ def test_batch_user_errors_are_one_line_and_exit_1(iot_cli: Run, tmp_path: Path)
         "pipelines", "run", "iot-anomaly", "--wait", "--param", "input=nowhere.csv", "--json", expect=1
     )
     assert json.loads(missing_input.stdout)["error"] == f"the input '{tmp_path / 'nowhere.csv'}' does not exist"
+
+
+def test_a_split_file_is_scored_in_parts_and_downloaded_in_its_folder(iot_cli: Run, tmp_path: Path) -> None:
+    import joblib
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"id": range(500), "a": rng.normal(size=500), "b": rng.normal(size=500)})
+    frame.to_parquet(tmp_path / "big.parquet", index=False, row_group_size=100)
+    joblib.dump(LogisticRegression().fit(frame[["a", "b"]], frame["a"] > 0), tmp_path / "m.pkl")
+    (tmp_path / "split.yaml").write_text(
+        "name: split\nsteps:\n  - {name: score, type: score, model: m, input: big.parquet, features: [a, b],"
+        " keep: [id], split_rows: 200}\n"
+    )
+    iot_cli("models", "register", "m", "m.pkl")
+    iot_cli("pipelines", "register", "split.yaml")
+
+    run = json.loads(iot_cli("pipelines", "run", "split", "--wait", "--workers", "2", "--json").stdout)
+    iot_cli("runs", "download", run["id"], str(tmp_path / "out"))
+
+    assert run["status"] == "completed" and run["rows_out"] == 500
+    parts = sorted((tmp_path / "out" / "score" / "big").iterdir())
+    assert [p.name for p in parts] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    assert pd.concat([pd.read_parquet(p) for p in parts])["id"].tolist() == list(range(500))

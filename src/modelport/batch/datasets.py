@@ -96,12 +96,22 @@ def hive_values(path: str, root: str) -> dict[str, str]:
     return values
 
 
-def read_files(files: Sequence[str], fmt: str, root: str, columns: Sequence[str] | None = None) -> Any:
-    """The files as one DataFrame, in file order, with hive partition columns added from their folders."""
+def read_files(
+    files: Sequence[str],
+    fmt: str,
+    root: str,
+    columns: Sequence[str] | None = None,
+    row_groups: Sequence[int] | None = None,
+) -> Any:
+    """The files as one DataFrame, in file order, with hive partition columns added from their folders.
+    ``row_groups``: only these row groups of a Parquet file (as ``iter_frames``)."""
     pd = pandas()
     frames = []
     for path in files:
-        frame = read_file(path, fmt)
+        if row_groups is None:
+            frame = read_file(path, fmt)
+        else:
+            frame = pd.concat(list(_file_frames(path, fmt, 2**62, row_groups)), ignore_index=True)
         for key, value in hive_values(path, root).items():
             if key not in frame.columns:
                 frame[key] = value
@@ -141,8 +151,41 @@ class _reading:
             raise MissingDependencyError("pyarrow", "batch", "reading Parquet") from exc
 
 
-def size_of(files: Sequence[str]) -> int:
-    """The files' bytes on their store, together."""
+def row_group_parts(path: str, rows: int) -> list[tuple[int, ...]]:
+    """A Parquet file's row groups, cut into consecutive parts of at least ``rows`` rows (the last may hold fewer):
+    the parts a large file is scored in, each by a task of its own. One part, maybe of no row groups, when the file
+    holds fewer rows."""
+    with _reading(path, "parquet"), fsspec.open(path, "rb") as f:
+        import pyarrow.parquet as pq
+
+        metadata = pq.ParquetFile(f).metadata
+    parts: list[tuple[int, ...]] = []
+    current: list[int] = []
+    held = 0
+    for group in range(metadata.num_row_groups):
+        current.append(group)
+        held += metadata.row_group(group).num_rows
+        if held >= rows:
+            parts.append(tuple(current))
+            current, held = [], 0
+    if current or not parts:
+        parts.append(tuple(current))
+    return parts
+
+
+def size_of(files: Sequence[str], row_groups: Sequence[int] | None = None) -> int:
+    """The files' bytes on their store, together; with ``row_groups``, those of these row groups of a Parquet
+    file (compressed, as stored)."""
+    if row_groups is not None:
+        with _reading(files[0], "parquet"), fsspec.open(files[0], "rb") as f:
+            import pyarrow.parquet as pq
+
+            metadata = pq.ParquetFile(f).metadata
+        return sum(
+            metadata.row_group(group).column(column).total_compressed_size
+            for group in row_groups
+            for column in range(metadata.num_columns)
+        )
     total = 0
     for path in files:
         local = _local_path(path)
@@ -160,18 +203,20 @@ def iter_frames(
     root: str,
     rows: int,
     where: Mapping[str, Any] | None = None,
+    row_groups: Sequence[int] | None = None,
 ) -> Iterator[Any]:
     """The files' rows (those equal to ``where``, by column, when given) as DataFrames of ``rows`` rows each, the
     last one fewer, in file order and with hive partition columns added: what ``read_files`` gives, a piece at a
     time, so that a file of any size is read in bounded memory. The pieces come as pandas reads a piece: the types
     of a CSV's columns are inferred per piece (the caller checks they agree), and dictionary-encoded Parquet columns
-    get the categories of the whole file, as ``pd.read_parquet`` gives them."""
+    get the categories of the whole file, as ``pd.read_parquet`` gives them. ``row_groups``: only these row groups
+    of a Parquet file (a part of it, ``row_group_parts``)."""
     pd = pandas()
     pending: list[Any] = []
     held, yielded = 0, False
     for path in files:
         hive = hive_values(path, root)
-        for frame in _file_frames(path, fmt, rows):
+        for frame in _file_frames(path, fmt, rows, row_groups):
             for key, value in hive.items():
                 if key not in frame.columns:
                     frame[key] = value
@@ -191,10 +236,12 @@ def iter_frames(
         yield pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
 
 
-def _file_frames(path: str, fmt: str, rows: int) -> Iterator[Any]:
+def _file_frames(path: str, fmt: str, rows: int, row_groups: Sequence[int] | None = None) -> Iterator[Any]:
     pd = pandas()
     with _reading(path, fmt), fsspec.open(path, "rb") as f:
         if fmt == "csv":
+            if row_groups is not None:
+                raise InvalidInputError(f"{path!r} is a CSV file: only Parquet files have row groups to read")
             with pd.read_csv(f, chunksize=rows) as reader:
                 yield from reader
             return
@@ -209,7 +256,8 @@ def _file_frames(path: str, fmt: str, rows: int) -> Iterator[Any]:
             whole = _to_pandas(source.read(columns=categorical))
             categories = {name: whole[name].dtype for name in categorical}
         empty = True
-        for batch in source.iter_batches(batch_size=rows):
+        groups = None if row_groups is None else list(row_groups)
+        for batch in source.iter_batches(batch_size=rows, row_groups=groups):
             empty = False
             frame = _to_pandas(pa.Table.from_batches([batch], schema=schema))
             for name, dtype in categories.items():

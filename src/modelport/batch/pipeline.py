@@ -92,6 +92,7 @@ class ScoreStep:
     features: tuple[str, ...] | None = None
     keep: tuple[str, ...] | None = None
     mini_batch_size: Any = 10_000
+    split_rows: Any = None
     method: str = "predict"
     prediction_column: str = "Prediction"
     labels: Mapping[Any, Any] | None = None
@@ -109,6 +110,7 @@ class ScoreStep:
             "features": None if self.features is None else list(self.features),
             "keep": None if self.keep is None else list(self.keep),
             "mini_batch_size": self.mini_batch_size,
+            "split_rows": self.split_rows,
             "method": self.method,
             "prediction_column": self.prediction_column,
             "labels": None if self.labels is None else [[k, v] for k, v in self.labels.items()],
@@ -284,7 +286,7 @@ def dependencies(step: Step) -> set[str]:
 
 def _fillable(step: Step) -> tuple[str, ...]:
     if isinstance(step, ScoreStep):
-        return ("model", "input", "mini_batch_size", "retries", "format", "features", "keep")
+        return ("model", "input", "mini_batch_size", "split_rows", "retries", "format", "features", "keep")
     return ("script", "args", "timeout_s", "retries")
 
 
@@ -351,6 +353,11 @@ def _check_score(step: ScoreStep, where: str) -> None:
             raise InvalidInputError(f"{where}: format {fmt!r} is not one of {', '.join(FORMATS)}")
     if not step.prediction_column:
         raise InvalidInputError(f"{where}: prediction_column must not be empty")
+    if step.split_rows is not None and step.partition_by:
+        raise InvalidInputError(
+            f"{where}: split_rows cuts each input file into parts; a partitioned step's tasks are its partitions: "
+            "leave out one of split_rows and partition_by"
+        )
 
 
 def _template_fields(text: str | None, where: str) -> list[str]:
@@ -406,7 +413,9 @@ def _step(raw: Any, index: int, origin: str) -> Step:
         if labels is not None and not isinstance(labels, dict):
             raise InvalidInputError(f"{where}: 'labels' must map predicted values to the values to write")
         optional = {
-            k: raw[k] for k in ("mini_batch_size", "method", "prediction_column", "format", "retries") if k in raw
+            k: raw[k]
+            for k in ("mini_batch_size", "split_rows", "method", "prediction_column", "format", "retries")
+            if k in raw
         }
         return ScoreStep(
             model=raw["model"],

@@ -179,3 +179,11 @@ class Schedule:
             "created_at": self.created_at.isoformat(),
             "fires": [f.to_dict() for f in self.fires],
         }
+
+
+def below_step(path: str, run_id: str, step: str) -> str:
+    """Where an output lies below its step's folder (``.../<run id>/.../<step>/``), its folders kept: the parts of
+    a split file (``data/part-00000.csv``) and the files of an input's subfolders would otherwise share names."""
+    after = path.find(f"/{run_id}/")
+    start = path.find(f"/{step}/", after) if after >= 0 else -1
+    return path[start + len(step) + 2 :] if start >= 0 else path.rsplit("/", 1)[-1]

@@ -119,6 +119,7 @@ def download(
 ) -> None:
     """Copy a run's outputs (one folder per step) to a local folder."""
     from ..batch import RunRegistry
+    from ..batch.records import below_step
 
     with open_workspace(ctx) as ws:
         run = RunRegistry(ws).get(run_id)
@@ -137,7 +138,7 @@ def download(
                 fs.get_file(found, str(target))
                 copied.append(relative)
             continue
-        target = destination / t.step / path.rsplit("/", 1)[-1]
+        target = destination / t.step / below_step(path, run.id, t.step)
         target.parent.mkdir(parents=True, exist_ok=True)
         fs.get_file(path, str(target))
         copied.append(str(target.relative_to(destination)))

@@ -35,6 +35,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from ..batch import PipelineRegistry, Run, RunRegistry
+from ..batch.records import below_step
 from ..codecs.json import dumps, loads
 from ..errors import InvalidInputError, NotFoundError
 from ..registry import Workspace
@@ -158,7 +159,7 @@ def _external_outputs(run: Run) -> dict[str, str]:
     ``external/STEP/NAME``: NAME -> its URL."""
     inside = run.output_url.rstrip("/") + "/"
     return {
-        f"external/{t.step}/{t.output.rstrip('/').rsplit('/', 1)[-1]}": t.output
+        f"external/{t.step}/{below_step(t.output.rstrip('/'), run.id, t.step)}": t.output
         for t in run.tasks
         if t.status == "completed" and t.output and not t.output.startswith(inside)
     }
