@@ -44,9 +44,12 @@ from typing import Any  # noqa: E402
 HERE = Path(__file__).resolve().parent
 FEATURES = [f"x{i}" for i in range(8)]
 FORMATS = ("csv", "parquet")
+# case -> (input format, workers, split_rows): "parquet-split" cuts the file at its row groups, a task each, on two
+# workers (this machine's cores), where the others are one task on one worker
+CASES = {"csv": ("csv", 1, None), "parquet": ("parquet", 1, None), "parquet-split": ("parquet", 2, 1)}
 
 
-def setup(home: Path, rows: int, mini_batch: int) -> dict[str, Any]:
+def setup(home: Path, rows: int, mini_batch: int, cases: list[str]) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
@@ -69,56 +72,56 @@ def setup(home: Path, rows: int, mini_batch: int) -> dict[str, Any]:
     frame.to_parquet(home / "in" / "data.parquet", index=False)
     with Workspace(home / "ws") as ws:
         ws.models.register("big", obj=model, framework="sklearn")
-        for fmt in FORMATS:
-            PipelineRegistry(ws).register(
-                Pipeline.from_dict(
-                    {
-                        "name": f"big-{fmt}",
-                        "steps": [
-                            {
-                                "name": "score",
-                                "type": "score",
-                                "model": "big",
-                                "input": str(home / "in" / f"data.{fmt}"),
-                                "features": FEATURES,
-                                "mini_batch_size": mini_batch,
-                                "keep": ["id", "TS"],
-                                "retries": 0,
-                            }
-                        ],
-                    }
-                )
-            )
-    return {fmt: (home / "in" / f"data.{fmt}").stat().st_size for fmt in FORMATS}
+        for case in cases:
+            fmt, _, split = CASES[case]
+            step = {
+                "name": "score",
+                "type": "score",
+                "model": "big",
+                "input": str(home / "in" / f"data.{fmt}"),
+                "features": FEATURES,
+                "mini_batch_size": mini_batch,
+                "keep": ["id", "TS"],
+                "retries": 0,
+            }
+            if split is not None:
+                step["split_rows"] = split
+            PipelineRegistry(ws).register(Pipeline.from_dict({"name": f"big-{case}", "steps": [step]}))
+    return {case: (home / "in" / f"data.{fmt}").stat().st_size for case, (fmt, _, _) in CASES.items()}
 
 
-def measure(home: Path, fmt: str) -> dict[str, Any]:
-    """One run in this process, on a kept one-worker local engine whose /proc peak is read before it stops."""
+def measure(home: Path, case: str) -> dict[str, Any]:
+    """One run in this process, on a kept local engine whose workers' /proc peaks are read before it stops."""
     from modelport import Workspace
     from modelport.batch import RunExecutor, RunRegistry
     from modelport.batch.engines import EnginePool
 
     engines = EnginePool(idle_s=3600)
     with Workspace(home / "ws") as ws:
-        engine = engines.acquire("local", 1)
-        engine.submit([]).result()  # the worker started and warm, as the run would find it after its planning
+        workers = CASES[case][1]
+        engine = engines.acquire("local", workers)
+        for _ in range(workers):  # every worker started and warm, as the run would find them after its planning
+            engine.submit([]).result()
         pids = list(engine._pool._processes)
+        idle = max(_peak_mb(pid) for pid in pids)
         engines.release(engine)
         started = time.perf_counter()
-        run = RunRegistry(ws).create(f"big-{fmt}", {}, engine="local", workers=1)
+        run = RunRegistry(ws).create(f"big-{case}", {}, engine="local", workers=workers)
         done = RunExecutor(ws, engines=engines).execute(run.id)
         seconds = time.perf_counter() - started
         worker_peak = max(_peak_mb(pid) for pid in pids)
-        output = done.tasks[0].output
-        error = done.error or done.tasks[0].error
+        outputs = [t.output for t in done.tasks]
+        error = done.error or next((t.error for t in done.tasks if t.error), None)
     engines.close()
     return {
         "status": done.status,
         "error": error,
         "seconds": seconds,
         "worker_peak_mb": worker_peak,
+        "worker_idle_mb": idle,
+        "tasks": len(done.tasks),
         "driver_peak_mb": _peak_mb(os.getpid()),  # not ru_maxrss, which keeps the parent's peak across exec
-        "output": output,
+        "outputs": outputs,
     }
 
 
@@ -129,15 +132,16 @@ def _peak_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for {pid}")
 
 
-def check(home: Path, fmt: str, output: str, rows: int) -> list[str]:
+def check(home: Path, case: str, outputs: list[str], rows: int) -> list[str]:
     import joblib  # noqa: F401 (the model is loaded through the workspace)
     import numpy as np
     import pandas as pd
 
     from modelport import Workspace
 
+    fmt = CASES[case][0]
     read = pd.read_csv if fmt == "csv" else pd.read_parquet
-    out = read(output)
+    out = pd.concat([read(output) for output in outputs], ignore_index=True)
     problems = []
     if len(out) != rows:
         problems.append(f"{fmt}: {len(out)} rows written, expected {rows}")
@@ -159,7 +163,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=4_000_000)
     parser.add_argument("--mini-batch", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--cases", default=",".join(CASES), help="of: " + ", ".join(CASES))
     parser.add_argument("--out", type=Path)
     parser.add_argument("--baseline", type=Path, help="the src folder of another modelport to measure beside this one")
     parser.add_argument("--measure", nargs=2, metavar=("HOME", "FORMAT"), help=argparse.SUPPRESS)
@@ -168,64 +172,77 @@ def main() -> int:
         print(json.dumps(measure(Path(args.measure[0]), args.measure[1])))
         return 0
 
-    formats = [f for f in args.formats.split(",") if f]
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(unknown)}: expected some of {', '.join(CASES)}")
     home = Path(tempfile.mkdtemp(prefix="modelport-batch-memory-"))
     try:
         started = time.perf_counter()
-        sizes = setup(home, args.rows, args.mini_batch)
+        sizes = setup(home, args.rows, args.mini_batch, cases)
         print(
             f"setup: {args.rows:,} rows, "
-            + ", ".join(f"{f} {sizes[f] / 2**20:.0f} MB" for f in formats)
+            + ", ".join(f"{f} {sizes[f] / 2**20:.0f} MB" for f in FORMATS)
             + f" ({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
         versions = {"this": None} if args.baseline is None else {"this": None, "baseline": str(args.baseline)}
-        results: dict[str, list[dict[str, Any]]] = {f"{f} {v}": [] for f in formats for v in versions}
+        runs_of = {
+            (case, version): source
+            for case in cases
+            for version, source in versions.items()
+            if version == "this" or CASES[case][2] is None  # an earlier modelport may not know split_rows
+        }
+        results: dict[str, list[dict[str, Any]]] = {f"{c} {v}": [] for c, v in runs_of}
         problems: list[str] = []
         for repeat in range(args.repeat):
-            for fmt in formats:
-                for version, source in versions.items():
-                    env = dict(os.environ)
-                    if source is not None:
-                        env["PYTHONPATH"] = source
-                    done = subprocess.run(
-                        [sys.executable, __file__, "--measure", str(home), fmt],
-                        capture_output=True,
-                        text=True,
-                        check=False,
-                        env=env,
-                    )
-                    if done.returncode != 0:
-                        raise SystemExit(f"the {fmt} run ({version}) failed:\n{done.stderr}")
-                    result = json.loads(done.stdout.strip().splitlines()[-1])
-                    if result["status"] != "completed":
-                        raise SystemExit(f"the {fmt} run ({version}) ended {result['status']}: {result['error']}")
-                    if repeat == 0:
-                        problems += check(home, fmt, result["output"], args.rows)
-                    results[f"{fmt} {version}"].append(result)
-                    print(
-                        f"  {fmt} {version} #{repeat + 1}: {result['seconds']:.2f} s, worker peak "
-                        f"{result['worker_peak_mb']:.0f} MB, run's process {result['driver_peak_mb']:.0f} MB",
-                        flush=True,
-                    )
+            for (case, version), source in runs_of.items():
+                env = dict(os.environ)
+                if source is not None:
+                    env["PYTHONPATH"] = source
+                done = subprocess.run(
+                    [sys.executable, __file__, "--measure", str(home), case],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    env=env,
+                )
+                if done.returncode != 0:
+                    raise SystemExit(f"the {case} run ({version}) failed:\n{done.stderr}")
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+                if result["status"] != "completed":
+                    raise SystemExit(f"the {case} run ({version}) ended {result['status']}: {result['error']}")
+                if repeat == 0:
+                    problems += check(home, case, result["outputs"], args.rows)
+                results[f"{case} {version}"].append(result)
+                print(
+                    f"  {case} {version} #{repeat + 1}: {result['seconds']:.2f} s, {result['tasks']} task(s), "
+                    f"worker peak {result['worker_peak_mb']:.0f} MB (idle {result['worker_idle_mb']:.0f}), "
+                    f"run's process {result['driver_peak_mb']:.0f} MB",
+                    flush=True,
+                )
         print()
-        print("| input | modelport | file MB | seconds | rows/s | worker peak MB | run's process peak MB |")
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        print("| case | modelport | workers | tasks | file MB | seconds | rows/s | worker peak MB (idle) | driver MB |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         summary = {}
         for name, runs in results.items():
-            fmt = name.split()[0]
+            case, version = name.split()
             seconds = statistics.median(r["seconds"] for r in runs)
             worker = statistics.median(r["worker_peak_mb"] for r in runs)
+            idle = statistics.median(r["worker_idle_mb"] for r in runs)
             driver = statistics.median(r["driver_peak_mb"] for r in runs)
             summary[name] = {
                 "seconds": seconds,
                 "worker_peak_mb": worker,
+                "worker_idle_mb": idle,
                 "driver_peak_mb": driver,
-                "file_mb": sizes[fmt] / 2**20,
+                "file_mb": sizes[case] / 2**20,
+                "workers": CASES[case][1],
+                "tasks": runs[0]["tasks"],
             }
             print(
-                f"| {fmt} | {name.split()[1]} | {sizes[fmt] / 2**20:.0f} | {seconds:.2f} | {args.rows / seconds:,.0f} |"
-                f" {worker:.0f} | {driver:.0f} |"
+                f"| {case} | {version} | {CASES[case][1]} | {runs[0]['tasks']} | {sizes[case] / 2**20:.0f} |"
+                f" {seconds:.2f} | {args.rows / seconds:,.0f} | {worker:.0f} ({idle:.0f}) | {driver:.0f} |"
             )
         print("checks: " + ("; ".join(problems) if problems else "every row written, in order, predictions equal"))
         import numpy
