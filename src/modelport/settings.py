@@ -96,7 +96,8 @@ class BatchSettings(BaseSettings):
     stream_above_mb: float = Field(
         default=64.0,
         ge=0,
-        description="A score task whose input files hold more than this many MB is read and scored a piece at a time "
+        description="A score task whose input files hold more than this many MB (Parquet: of data uncompressed, as "
+        "its footer gives it) is read and scored a piece at a time "
         "(stream_piece_rows), into an output put in place whole at the end: its memory holds a piece, whatever the "
         "file's size. Smaller inputs are read whole. 0 reads every input file a piece at a time; inf reads each whole.",
     )

@@ -44,3 +44,37 @@ def test_ray_and_local_engines_write_identical_outputs(
         assert Path(task.output or "").read_bytes() == Path(by_key[task.key].output or "").read_bytes()
         assert task.model == by_key[task.key].model and task.rows_out == by_key[task.key].rows_out
     iot.close()
+
+
+@pytest.mark.slow
+def test_a_split_file_read_in_pieces_gives_the_same_parts_on_ray(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from modelport.batch.pipeline import Pipeline
+    from modelport.settings import BatchSettings
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"id": range(3000), "a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    frame.to_parquet(tmp_path / "big.parquet", index=False, row_group_size=500)
+    ws = Workspace(tmp_path / "ws")
+    ws.models.register("m", obj=LogisticRegression().fit(frame[["a", "b"]], frame["a"] > 0), framework="sklearn")
+    step = {"name": "score", "type": "score", "model": "m", "input": str(tmp_path / "big.parquet"),
+            "features": ["a", "b"], "keep": ["id"], "split_rows": 1000, "mini_batch_size": 100,
+            "output": {"format": "csv"}}  # fmt: skip
+    PipelineRegistry(ws).register(Pipeline.from_dict({"name": "split", "steps": [step]}))
+    settings = BatchSettings(stream_above_mb=0, stream_piece_rows=250)  # every part read in pieces
+    runs = RunRegistry(ws)
+
+    local, on_ray = (
+        RunExecutor(ws, settings=settings).execute(runs.create("split", engine=engine, workers=2).id)
+        for engine in ("local", "ray")
+    )
+
+    assert local.status == on_ray.status == "completed", (local.error, on_ray.error)
+    assert [t.key for t in on_ray.tasks] == [f"big.parquet/part-0000{i}" for i in range(3)]
+    for mine, theirs in zip(local.tasks, on_ray.tasks, strict=True):
+        assert Path(theirs.output or "").read_bytes() == Path(mine.output or "").read_bytes()
+    assert "in 4 piece(s) of up to 300" in Path(on_ray.tasks[0].log or "").read_text()
+    ws.close()

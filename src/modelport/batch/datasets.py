@@ -173,27 +173,25 @@ def row_group_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     return parts
 
 
-def size_of(files: Sequence[str], row_groups: Sequence[int] | None = None) -> int:
-    """The files' bytes on their store, together; with ``row_groups``, those of these row groups of a Parquet
-    file (compressed, as stored)."""
-    if row_groups is not None:
-        with _reading(files[0], "parquet"), fsspec.open(files[0], "rb") as f:
+def data_size(files: Sequence[str], fmt: str, row_groups: Sequence[int] | None = None) -> int:
+    """The bytes of the files' data: a CSV file's size; a Parquet file's data uncompressed, as its footer gives it
+    (a Parquet file takes several times its size in memory), or of only ``row_groups`` of it."""
+    total = 0
+    for path in files:
+        if fmt != "parquet":
+            local = _local_path(path)
+            if local is not None:
+                total += os.path.getsize(local)
+            else:
+                fs, inner = fsspec.core.url_to_fs(path)
+                total += int(fs.size(inner))
+            continue
+        with _reading(path, fmt), fsspec.open(path, "rb") as f:
             import pyarrow.parquet as pq
 
             metadata = pq.ParquetFile(f).metadata
-        return sum(
-            metadata.row_group(group).column(column).total_compressed_size
-            for group in row_groups
-            for column in range(metadata.num_columns)
-        )
-    total = 0
-    for path in files:
-        local = _local_path(path)
-        if local is not None:
-            total += os.path.getsize(local)
-        else:
-            fs, inner = fsspec.core.url_to_fs(path)
-            total += int(fs.size(inner))
+        groups = range(metadata.num_row_groups) if row_groups is None else row_groups
+        total += sum(metadata.row_group(group).total_byte_size for group in groups)
     return total
 
 

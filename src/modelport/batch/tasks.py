@@ -197,7 +197,7 @@ def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> 
     indexing, copying and writing before. Input files of more than ``work.stream_bytes`` are scored a piece at a
     time (``_score_pieces``), in memory that does not grow with them."""
     if work.data is None and work.stream_bytes is not None:
-        size = datasets.size_of(work.inputs, work.row_groups)
+        size = datasets.data_size(work.inputs, work.input_format, work.row_groups)
         if size > work.stream_bytes:
             try:
                 return _score_pieces(work, cache, log, sync, size)
