@@ -44,9 +44,15 @@ from typing import Any  # noqa: E402
 HERE = Path(__file__).resolve().parent
 FEATURES = [f"x{i}" for i in range(8)]
 FORMATS = ("csv", "parquet")
-# case -> (input format, workers, split_rows): "parquet-split" cuts the file at its row groups, a task each, on two
-# workers (this machine's cores), where the others are one task on one worker
-CASES = {"csv": ("csv", 1, None), "parquet": ("parquet", 1, None), "parquet-split": ("parquet", 2, 1)}
+# case -> (input format, workers, split_rows): the "-split" cases cut the file into parts, a task each, on two
+# workers (this machine's cores): the Parquet file at its row groups, the CSV file every million rows; the others
+# are one task on one worker
+CASES = {
+    "csv": ("csv", 1, None),
+    "parquet": ("parquet", 1, None),
+    "parquet-split": ("parquet", 2, 1),
+    "csv-split": ("csv", 2, 1_000_000),
+}
 
 
 def setup(home: Path, rows: int, mini_batch: int, cases: list[str]) -> dict[str, Any]:

@@ -265,7 +265,7 @@ def test_row_groups_are_cut_into_parts_of_at_least_the_rows_asked(tmp_path: Path
 
     assert datasets.row_group_parts(path, 250) == [(0, 1, 2), (3, 4, 5), (6, 7, 8), (9,)]
     assert datasets.row_group_parts(path, 5000) == [tuple(range(10))]
-    part = datasets.read_files([path], "parquet", str(tmp_path), row_groups=(3, 4, 5))
+    part = datasets.read_files([path], "parquet", str(tmp_path), part=(3, 4, 5))
     whole = pd.read_parquet(path)
     pd.testing.assert_frame_equal(part, whole.iloc[300:600].reset_index(drop=True))
     whole_size = datasets.data_size([path], "parquet")
@@ -299,11 +299,53 @@ def test_a_parquet_file_split_into_tasks_gives_the_rows_of_the_whole_in_part_fil
         assert "read a piece at a time" in Path(split.tasks[0].log or "").read_text()
 
 
-def test_split_rows_on_a_csv_input_fails_the_run_with_what_to_do(tmp_path: Path) -> None:
-    run = _run(tmp_path, "data", _readings(50), "csv", "csv", ["id"], piece=0, split=10)
+@pytest.mark.parametrize("block", [7, 1 << 20])  # blocks that cut quoted fields and rows, and one for the file
+@pytest.mark.parametrize("last_newline", [True, False])
+def test_a_csv_file_is_cut_between_rows_and_never_inside_a_quoted_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int, last_newline: bool
+) -> None:
+    monkeypatch.setattr(datasets, "CSV_SCAN_BYTES", block)
+    data = pd.DataFrame(
+        {"id": range(23), "note": [f'line one\nline "two", {i}' if i % 3 == 0 else f"plain {i}" for i in range(23)]}
+    )
+    text = data.to_csv(index=False)
+    (tmp_path / "in.csv").write_text(text if last_newline else text.rstrip("\n"))
+    path = str(tmp_path / "in.csv")
 
-    assert run.status == "failed"
-    assert "split_rows cuts Parquet files at their row groups, and the input is csv" in (run.error or "")
+    parts = datasets.csv_parts(path, 5)
+
+    assert len(parts) == 5
+    pieces = [datasets.read_files([path], "csv", str(tmp_path), part=part) for part in parts]
+    assert [len(p) for p in pieces] == [5, 5, 5, 5, 3]
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), pd.read_csv(path))
+    streamed = list(datasets.iter_frames([path], "csv", str(tmp_path), rows=2, part=parts[1]))
+    pd.testing.assert_frame_equal(pd.concat(streamed, ignore_index=True), pieces[1])
+    assert datasets.data_size([path], "csv", parts[0]) == parts[0][2] - parts[0][1]
+
+
+def test_a_csv_file_of_a_header_alone_is_one_empty_part(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text("id,x\n")
+
+    (part,) = datasets.csv_parts(str(tmp_path / "in.csv"), 10)
+
+    frame = datasets.read_files([str(tmp_path / "in.csv")], "csv", str(tmp_path), part=part)
+    assert list(frame.columns) == ["id", "x"] and len(frame) == 0
+
+
+@pytest.mark.parametrize("piece", [0, 70])
+def test_a_csv_file_split_into_tasks_gives_the_csv_scored_whole_in_parts(tmp_path: Path, piece: int) -> None:
+    data = _readings(1000).drop(columns="site").assign(note=lambda d: [f'"{i}", quoted' for i in d["id"].index])
+
+    whole = _run(tmp_path, "data", data, "csv", "csv", ["id", "note"], piece=0)
+    split = _run(tmp_path, "data", data, "csv", "csv", ["id", "note"], piece=piece, split=400, workers=2)
+
+    assert split.status == "completed", split.error
+    assert [t.key for t in split.tasks] == [f"data.csv/part-0000{i}" for i in range(3)]
+    assert [t.rows_out for t in split.tasks] == [400, 400, 200]
+    texts = [Path(t.output or "").read_bytes() for t in split.tasks]
+    assert (
+        texts[0] + b"".join(t.split(b"\n", 1)[1] for t in texts[1:]) == Path(whole.tasks[0].output or "").read_bytes()
+    )
 
 
 def test_split_rows_and_partition_by_together_are_refused_when_the_pipeline_is_defined(tmp_path: Path) -> None:

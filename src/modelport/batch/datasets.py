@@ -101,17 +101,17 @@ def read_files(
     fmt: str,
     root: str,
     columns: Sequence[str] | None = None,
-    row_groups: Sequence[int] | None = None,
+    part: Sequence[int] | None = None,
 ) -> Any:
     """The files as one DataFrame, in file order, with hive partition columns added from their folders.
-    ``row_groups``: only these row groups of a Parquet file (as ``iter_frames``)."""
+    ``part``: only this part of the file (``parts_of``)."""
     pd = pandas()
     frames = []
     for path in files:
-        if row_groups is None:
+        if part is None:
             frame = read_file(path, fmt)
         else:
-            frame = pd.concat(list(_file_frames(path, fmt, 2**62, row_groups)), ignore_index=True)
+            frame = pd.concat(list(_file_frames(path, fmt, 2**62, part)), ignore_index=True)
         for key, value in hive_values(path, root).items():
             if key not in frame.columns:
                 frame[key] = value
@@ -151,6 +151,69 @@ class _reading:
             raise MissingDependencyError("pyarrow", "batch", "reading Parquet") from exc
 
 
+def parts_of(path: str, fmt: str, rows: int) -> list[tuple[int, ...]]:
+    """A file cut into consecutive parts of about ``rows`` rows, the parts a large file is scored in, each by a task
+    of its own: a Parquet file's row groups (``row_group_parts``), a CSV file's byte ranges of whole rows
+    (``csv_parts``)."""
+    return row_group_parts(path, rows) if fmt == "parquet" else csv_parts(path, rows)
+
+
+CSV_SCAN_BYTES = 16 * 2**20
+
+
+def csv_parts(path: str, rows: int) -> list[tuple[int, ...]]:
+    """A CSV file's rows cut into consecutive parts of ``rows`` rows (the last may hold fewer), as ``(header end,
+    start, end)`` byte offsets: the file is read through once, and a row ends at a newline outside double quotes,
+    so a quoted field may hold newlines. One part, maybe empty, when the file holds fewer rows."""
+    cuts: list[int] = []
+    header_end: int | None = None
+    offset = records = 0
+    quoted = False  # whether the bytes read so far leave a quoted field open
+    with _reading(path, "csv"), fsspec.open(path, "rb") as f:
+        while block := f.read(CSV_SCAN_BYTES):
+            data = np.frombuffer(block, dtype=np.uint8)
+            quotes = np.flatnonzero(data == ord('"'))
+            newlines = np.flatnonzero(data == ord("\n"))
+            open_before = (np.searchsorted(quotes, newlines) + quoted) % 2 == 1
+            ends = newlines[~open_before] + offset + 1  # just after each record's newline
+            numbers = records + np.arange(len(ends))  # the header is record 0
+            if header_end is None and len(ends):
+                header_end = int(ends[0])
+            cuts.extend(int(e) for e in ends[(numbers % rows == 0) & (numbers > 0)])
+            records += len(ends)
+            quoted ^= bool(len(quotes) % 2)
+            offset += len(block)
+    if header_end is None:  # a header without a newline, or nothing at all
+        return [(offset, offset, offset)]
+    bounds = [header_end, *(c for c in cuts if c < offset), offset]
+    parts: list[tuple[int, ...]] = [(header_end, a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return parts or [(header_end, header_end, header_end)]
+
+
+class _CsvPart(io.RawIOBase):
+    """A CSV file's header and one range of its rows, read as one file."""
+
+    def __init__(self, f: Any, part: Sequence[int]) -> None:
+        header_end, self._start, self._end = part
+        f.seek(0)
+        self._pending = f.read(header_end)
+        f.seek(self._start)
+        self._file, self._left = f, self._end - self._start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if not self._pending and self._left > 0:
+            self._pending = self._file.read(min(self._left, max(len(view), 2**20)))
+            self._left -= len(self._pending)
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
 def row_group_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     """A Parquet file's row groups, cut into consecutive parts of at least ``rows`` rows (the last may hold fewer):
     the parts a large file is scored in, each by a task of its own. One part, maybe of no row groups, when the file
@@ -173,9 +236,11 @@ def row_group_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     return parts
 
 
-def data_size(files: Sequence[str], fmt: str, row_groups: Sequence[int] | None = None) -> int:
+def data_size(files: Sequence[str], fmt: str, part: Sequence[int] | None = None) -> int:
     """The bytes of the files' data: a CSV file's size; a Parquet file's data uncompressed, as its footer gives it
-    (a Parquet file takes several times its size in memory), or of only ``row_groups`` of it."""
+    (a Parquet file takes several times its size in memory); or of only a ``part`` of the file (``parts_of``)."""
+    if part is not None and fmt == "csv":
+        return part[2] - part[1]
     total = 0
     for path in files:
         if fmt != "parquet":
@@ -190,7 +255,7 @@ def data_size(files: Sequence[str], fmt: str, row_groups: Sequence[int] | None =
             import pyarrow.parquet as pq
 
             metadata = pq.ParquetFile(f).metadata
-        groups = range(metadata.num_row_groups) if row_groups is None else row_groups
+        groups = range(metadata.num_row_groups) if part is None else part
         total += sum(metadata.row_group(group).total_byte_size for group in groups)
     return total
 
@@ -201,20 +266,20 @@ def iter_frames(
     root: str,
     rows: int,
     where: Mapping[str, Any] | None = None,
-    row_groups: Sequence[int] | None = None,
+    part: Sequence[int] | None = None,
 ) -> Iterator[Any]:
     """The files' rows (those equal to ``where``, by column, when given) as DataFrames of ``rows`` rows each, the
     last one fewer, in file order and with hive partition columns added: what ``read_files`` gives, a piece at a
     time, so that a file of any size is read in bounded memory. The pieces come as pandas reads a piece: the types
     of a CSV's columns are inferred per piece (the caller checks they agree), and dictionary-encoded Parquet columns
-    get the categories of the whole file, as ``pd.read_parquet`` gives them. ``row_groups``: only these row groups
-    of a Parquet file (a part of it, ``row_group_parts``)."""
+    get the categories of the whole file, as ``pd.read_parquet`` gives them. ``part``: only this part of the file
+    (``parts_of``)."""
     pd = pandas()
     pending: list[Any] = []
     held, yielded = 0, False
     for path in files:
         hive = hive_values(path, root)
-        for frame in _file_frames(path, fmt, rows, row_groups):
+        for frame in _file_frames(path, fmt, rows, part):
             for key, value in hive.items():
                 if key not in frame.columns:
                     frame[key] = value
@@ -234,13 +299,11 @@ def iter_frames(
         yield pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
 
 
-def _file_frames(path: str, fmt: str, rows: int, row_groups: Sequence[int] | None = None) -> Iterator[Any]:
+def _file_frames(path: str, fmt: str, rows: int, part: Sequence[int] | None = None) -> Iterator[Any]:
     pd = pandas()
     with _reading(path, fmt), fsspec.open(path, "rb") as f:
         if fmt == "csv":
-            if row_groups is not None:
-                raise InvalidInputError(f"{path!r} is a CSV file: only Parquet files have row groups to read")
-            with pd.read_csv(f, chunksize=rows) as reader:
+            with pd.read_csv(f if part is None else _CsvPart(f, part), chunksize=rows) as reader:
                 yield from reader
             return
         import pyarrow as pa
@@ -254,7 +317,7 @@ def _file_frames(path: str, fmt: str, rows: int, row_groups: Sequence[int] | Non
             whole = _to_pandas(source.read(columns=categorical))
             categories = {name: whole[name].dtype for name in categorical}
         empty = True
-        groups = None if row_groups is None else list(row_groups)
+        groups = None if part is None else list(part)
         for batch in source.iter_batches(batch_size=rows, row_groups=groups):
             empty = False
             frame = _to_pandas(pa.Table.from_batches([batch], schema=schema))

@@ -256,7 +256,7 @@ class RunExecutor:
             files, fmt, root = recorded["files"], recorded["format"], recorded["root"]
         out_format = step.output.format or fmt  # csv or parquet: also the extension of the files written
         partitions: list[tuple[str, dict[str, Any], Any, tuple[str, ...]]] = []
-        parts: dict[str, tuple[str, tuple[int, ...]]] = {}  # split_rows: a part's output name and row groups
+        parts: dict[str, tuple[str, tuple[int, ...]]] = {}  # split_rows: a part's output name and where it lies
         dtypes: dict[str, Any] = {}
         if step.partition_by:
             needed = [*step.partition_by, *(step.features or ()), *(step.keep or ())]
@@ -268,19 +268,14 @@ class RunExecutor:
                 partitions.append((key, partition, rows, ()))
         else:
             split = None if step.split_rows is None else _int(step.split_rows, "split_rows", step.name, minimum=1)
-            if split is not None and fmt != "parquet":
-                raise InvalidInputError(
-                    f"step {step.name!r}: split_rows cuts Parquet files at their row groups, and the input is {fmt}: "
-                    "convert it to Parquet, or split it into several files (each file is a task)"
-                )
             for path in files:
                 key = path[len(root) :].lstrip("/") if path.startswith(root) else path.rsplit("/", 1)[-1]
                 if split is None:
                     partitions.append((key, {}, None, (path,)))
                     continue
-                for number, groups in enumerate(datasets.row_group_parts(path, split)):
+                for number, cut in enumerate(datasets.parts_of(path, fmt, split)):
                     part = f"{key}/part-{number:05d}"
-                    parts[part] = (f"{Path(key).with_suffix('').as_posix()}/part-{number:05d}.{out_format}", groups)
+                    parts[part] = (f"{Path(key).with_suffix('').as_posix()}/part-{number:05d}.{out_format}", cut)
                     partitions.append((part, {}, None, (path,)))
         if step.output.name and not step.partition_by and len(partitions) > 1:
             raise InvalidInputError(
@@ -330,7 +325,7 @@ class RunExecutor:
                 dtypes=dtypes,
                 stream_bytes=stream_bytes,
                 piece_rows=self.settings.stream_piece_rows,
-                row_groups=parts[key][1] if key in parts else None,
+                part=parts[key][1] if key in parts else None,
             )
             planned.append(_Planned(key, row, work))
         return planned

@@ -68,7 +68,7 @@ class ScoreSpec:
     dtypes: Mapping[str, Any] = field(default_factory=dict)  # of the input's text columns (datasets.text_dtypes)
     stream_bytes: int | None = None  # input files of more bytes are read a piece at a time (None: always whole)
     piece_rows: int = 100_000  # rows a piece, rounded up to whole mini-batches (BatchSettings.stream_piece_rows)
-    row_groups: tuple[int, ...] | None = None  # a part of a Parquet file (the step's split_rows): its row groups
+    part: tuple[int, ...] | None = None  # a part of the file (the step's split_rows): datasets.parts_of
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> 
     indexing, copying and writing before. Input files of more than ``work.stream_bytes`` are scored a piece at a
     time (``_score_pieces``), in memory that does not grow with them."""
     if work.data is None and work.stream_bytes is not None:
-        size = datasets.data_size(work.inputs, work.input_format, work.row_groups)
+        size = datasets.data_size(work.inputs, work.input_format, work.part)
         if size > work.stream_bytes:
             try:
                 return _score_pieces(work, cache, log, sync, size)
@@ -284,7 +284,7 @@ def _score_pass(work: ScoreSpec, runtime: Runtime, piece: int, casts: Mapping[st
     missing: dict[str, bool] = {}  # float columns whose every value so far was missing
     with datasets.OutputFile(work.output_url, work.output_format, sync) as out:
         frames = datasets.iter_frames(
-            work.inputs, work.input_format, work.input_root, piece, work.partition or None, work.row_groups
+            work.inputs, work.input_format, work.input_root, piece, work.partition or None, work.part
         )
         for frame in frames:
             for name in frame.columns.intersection(list(casts)):
@@ -368,7 +368,7 @@ def _rows(work: ScoreSpec) -> tuple[dict[str, Any], Mapping[str, Any]]:
         if isinstance(data, Mapping):
             return dict(data), work.dtypes
         return datasets.columns_of(data), datasets.text_dtypes(data)
-    frame = datasets.read_files(work.inputs, work.input_format, work.input_root, row_groups=work.row_groups)
+    frame = datasets.read_files(work.inputs, work.input_format, work.input_root, part=work.part)
     if work.partition:
         mask = np.ones(len(frame), dtype=bool)
         for column, value in work.partition.items():
