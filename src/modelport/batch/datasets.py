@@ -9,6 +9,7 @@ whole; on object stores, where an upload appears whole or not at all, it is uplo
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -186,7 +187,7 @@ def csv_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     if header_end is None:  # a header without a newline, or nothing at all
         return [(offset, offset, offset)]
     bounds = [header_end, *(c for c in cuts if c < offset), offset]
-    parts: list[tuple[int, ...]] = [(header_end, a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    parts: list[tuple[int, ...]] = [(header_end, a, b) for a, b in itertools.pairwise(bounds) if b > a]
     return parts or [(header_end, header_end, header_end)]
 
 
