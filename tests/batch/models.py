@@ -22,3 +22,16 @@ class FlakyModel:
             (Path(self.marker_dir) / f"failed-{len(done)}").touch()
             raise RuntimeError("a transient fault (the test's flaky model)")
         return np.asarray(x, dtype=float)[:, 0] * 2
+
+
+class SlowModel:
+    """Answers zeros, taking ``delay_s`` a prediction: a task long enough for its progress to be seen."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+
+    def predict(self, x: Any) -> Any:
+        import time
+
+        time.sleep(self.delay_s)
+        return np.zeros(len(x), dtype=int)

@@ -355,3 +355,30 @@ def test_split_rows_and_partition_by_together_are_refused_when_the_pipeline_is_d
     step = {"name": "s", "type": "score", "model": "m", "input": "x.parquet", "split_rows": 10, "partition_by": ["a"]}
     with pytest.raises(InvalidInputError, match="leave out one of split_rows and partition_by"):
         Pipeline.from_dict({"name": "p", "steps": [step]})
+
+
+def test_a_large_input_reports_its_rows_while_its_task_runs(tmp_path: Path) -> None:
+    import joblib
+
+    from modelport.batch.runner import Progress
+
+    from .models import SlowModel
+
+    ws = Workspace(tmp_path / "ws")
+    joblib.dump(SlowModel(0.05), tmp_path / "slow.joblib")
+    ws.models.register("m", tmp_path / "slow.joblib", framework="sklearn")
+    _readings(2000).drop(columns="site").to_csv(tmp_path / "in.csv", index=False)
+    (tmp_path / "p.yaml").write_text(PIPELINE.format(input=tmp_path / "in.csv", keep=["id"], fmt="csv", extra=""))
+    PipelineRegistry(ws).register(tmp_path / "p.yaml")
+    seen: list[Progress] = []
+    settings = BatchSettings(stream_above_mb=0, stream_piece_rows=100)  # 15 pieces of 140 rows, 0.1 s each
+
+    run = RunExecutor(ws, settings=settings, on_progress=seen.append, poll_s=0.05).execute(
+        RunRegistry(ws).create("p", workers=1).id
+    )
+
+    assert run.status == "completed", run.error
+    during = [p.rows for p in seen if p.done == 0]
+    assert any(0 < rows < 2000 for rows in during), during
+    assert during == sorted(during) and seen[-1].rows == 2000
+    ws.close()

@@ -13,6 +13,7 @@ import importlib
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -51,6 +52,11 @@ class Engine(ABC):
     def submit(self, specs: Sequence[TaskSpec]) -> Future[list[TaskResult]]:
         """Start tasks on one worker, in turn; the future's result is their outcomes (a lost worker fails them all,
         retryable). Sending several small tasks at once saves a round trip and a disk flush per task."""
+
+    def progress(self) -> dict[int, int]:
+        """Rows scored so far by the tasks still running, by task id, where the engine hears of them (the local
+        engine, for inputs scored a piece at a time); empty where it does not (Ray: a task's rows come with it)."""
+        return {}
 
     @abstractmethod
     def close(self, cancel: bool = False) -> None:
@@ -139,11 +145,13 @@ class EnginePool:
 # -- local ------------------------------------------------------------------------------------------------------
 
 _cache: ModelCache | None = None
+_progress: Any = None  # the engine's queue of (task id, rows so far)
 
 
-def _init_worker(cache_size: int) -> None:
-    global _cache
+def _init_worker(cache_size: int, progress: Any = None) -> None:
+    global _cache, _progress
     _cache = ModelCache(cache_size)
+    _progress = progress
     logging.getLogger().setLevel(logging.INFO)  # what a task's log keeps, set here once rather than per task
     # one thread per worker for BLAS and OpenMP: the pool is the parallelism
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -152,7 +160,11 @@ def _init_worker(cache_size: int) -> None:
 
 def _run_in_worker(specs: Sequence[TaskSpec]) -> list[TaskResult]:
     assert _cache is not None
-    return execute_all(specs, _cache)
+    return execute_all(specs, _cache, None if _progress is None else _report)
+
+
+def _report(task_id: int, rows: int) -> None:
+    _progress.put((task_id, rows))
 
 
 def _warm() -> None:
@@ -172,6 +184,8 @@ class LocalEngine(Engine):
     def __init__(self, workers: int | None = None, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         super().__init__(workers, cache_size)
         self._lock = threading.Lock()
+        self._queue = multiprocessing.get_context("spawn").Queue()  # the workers' (task id, rows so far)
+        self._rows: dict[int, int] = {}  # of the tasks submitted and not settled
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -179,7 +193,7 @@ class LocalEngine(Engine):
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self.cache_size,),
+            initargs=(self.cache_size, self._queue),
         )
         for _ in range(self.workers):  # start the workers now, while the run plans
             pool.submit(_warm)
@@ -188,6 +202,7 @@ class LocalEngine(Engine):
     def submit(self, specs: Sequence[TaskSpec]) -> Future[list[TaskResult]]:
         outer: Future[list[TaskResult]] = Future()
         with self._lock:
+            self._rows.update((spec.task_id, 0) for spec in specs)
             try:
                 inner = self._pool.submit(_run_in_worker, specs)
             except BrokenProcessPool:
@@ -204,6 +219,9 @@ class LocalEngine(Engine):
         specs: Sequence[TaskSpec],
         pool: ProcessPoolExecutor,
     ) -> None:
+        with self._lock:
+            for spec in specs:
+                self._rows.pop(spec.task_id, None)
         if inner.cancelled():
             error, retryable = "canceled before it started", False
         elif (exc := inner.exception()) is None:
@@ -222,9 +240,21 @@ class LocalEngine(Engine):
                 logger.warning("a batch worker died; starting the pool again")
                 self._pool = self._start()
 
+    def progress(self) -> dict[int, int]:
+        heard = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                heard.append(self._queue.get_nowait())
+        with self._lock:
+            for task_id, rows in heard:
+                if task_id in self._rows:  # not a late word of a task that has settled since
+                    self._rows[task_id] = rows
+            return {task_id: rows for task_id, rows in self._rows.items() if rows}
+
     def close(self, cancel: bool = False) -> None:
         with self._lock:
             self._pool.shutdown(wait=True, cancel_futures=cancel)
+        self._queue.close()
 
 
 # -- ray --------------------------------------------------------------------------------------------------------

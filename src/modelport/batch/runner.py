@@ -383,7 +383,9 @@ class RunExecutor:
 
         def report() -> None:
             if self.on_progress is not None:
-                self.on_progress(Progress(run.id, step.name, done, total, failed, rows, time.monotonic() - started))
+                heard = engine.progress() if engine is not None else {}  # large inputs' rows so far, piece by piece
+                shown = rows + sum(heard.get(s.task_id, 0) for chunk in inflight.values() for s in chunk)
+                self.on_progress(Progress(run.id, step.name, done, total, failed, shown, time.monotonic() - started))
 
         report()
         while queue or inflight:

@@ -10,6 +10,7 @@ Both engines call ``execute`` here, which is why their outputs are the same bit 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -18,7 +19,7 @@ import sys
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,18 +131,22 @@ class ModelCache:
         return runtime
 
 
-def execute_all(specs: Sequence[TaskSpec], cache: ModelCache) -> list[TaskResult]:
+Reporter = Callable[[int, int], None]  # (task id, rows scored so far): a large input's progress, piece by piece
+
+
+def execute_all(specs: Sequence[TaskSpec], cache: ModelCache, report: Reporter | None = None) -> list[TaskResult]:
     """Run several tasks in turn (a chunk sent to a worker in one call), then flush the disks once: a task's output
     is on the disk before its result says it completed, at the cost of one sync per chunk rather than per file."""
-    results = [execute(spec, cache, sync=False) for spec in specs]
+    results = [execute(spec, cache, sync=False, report=report) for spec in specs]
     if any(r.ok and r.output and "://" not in r.output for r in results):
         os.sync()
     return results
 
 
-def execute(spec: TaskSpec, cache: ModelCache, sync: bool = True) -> TaskResult:
+def execute(spec: TaskSpec, cache: ModelCache, sync: bool = True, report: Reporter | None = None) -> TaskResult:
     """Run one task; never raises: a failure is a result with the error and the task's log. ``sync=False`` leaves
-    flushing its output to the disk to the caller (``execute_all``)."""
+    flushing its output to the disk to the caller (``execute_all``); ``report`` hears of each piece of a large
+    input scored."""
     started = time.perf_counter()
     log = io.StringIO()
     handler = logging.StreamHandler(log)
@@ -155,7 +160,8 @@ def execute(spec: TaskSpec, cache: ModelCache, sync: bool = True) -> TaskResult:
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             if isinstance(spec.work, ScoreSpec):
-                rows_in, rows_out, output = _score(spec.work, cache, log, sync)
+                progress = None if report is None else functools.partial(report, spec.task_id)
+                rows_in, rows_out, output = _score(spec.work, cache, log, sync, progress)
             else:
                 rows_in, rows_out, output = None, None, _script(spec.work, log)
     except _ScriptFailed as exc:
@@ -192,7 +198,9 @@ def _failure(spec: TaskSpec, error: str, retryable: bool, log: io.StringIO, star
 # -- score ------------------------------------------------------------------------------------------------------
 
 
-def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> tuple[int, int, str]:
+def _score(
+    work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool, progress: Callable[[int], None] | None = None
+) -> tuple[int, int, str]:
     """Works on the partition's columns as arrays, not on a DataFrame: most of a small task's time went to pandas
     indexing, copying and writing before. Input files of more than ``work.stream_bytes`` are scored a piece at a
     time (``_score_pieces``), in memory that does not grow with them."""
@@ -200,7 +208,7 @@ def _score(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool) -> 
         size = datasets.data_size(work.inputs, work.input_format, work.part)
         if size > work.stream_bytes:
             try:
-                return _score_pieces(work, cache, log, sync, size)
+                return _score_pieces(work, cache, log, sync, size, progress)
             except _Unstreamable as exc:
                 print(f"reading the input whole instead: {exc}", file=log)
     columns, dtypes = _rows(work)
@@ -252,7 +260,14 @@ class _Widen(Exception):
         self.casts = dict(casts)
 
 
-def _score_pieces(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bool, size: int) -> tuple[int, int, str]:
+def _score_pieces(
+    work: ScoreSpec,
+    cache: ModelCache,
+    log: io.StringIO,
+    sync: bool,
+    size: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int, str]:
     """Score a large input a piece at a time into an output put in place whole at the end: the same output as
     ``_score`` gives reading it whole (the same mini-batches, the same bytes of CSV), in memory that holds a piece.
 
@@ -267,7 +282,7 @@ def _score_pieces(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bo
     casts: dict[str, Any] = {}
     for _ in range(MAX_PASSES):
         try:
-            rows, pieces = _score_pass(work, runtime, piece, casts, sync)
+            rows, pieces = _score_pass(work, runtime, piece, casts, sync, progress)
         except _Widen as exc:
             casts.update(exc.casts)
             changes = ", ".join(f"{name!r} to {dtype}" for name, dtype in exc.casts.items())
@@ -278,7 +293,14 @@ def _score_pieces(work: ScoreSpec, cache: ModelCache, log: io.StringIO, sync: bo
     raise _Unstreamable(f"column types still changed between pieces after {MAX_PASSES} passes")
 
 
-def _score_pass(work: ScoreSpec, runtime: Runtime, piece: int, casts: Mapping[str, Any], sync: bool) -> tuple[int, int]:
+def _score_pass(
+    work: ScoreSpec,
+    runtime: Runtime,
+    piece: int,
+    casts: Mapping[str, Any],
+    sync: bool,
+    progress: Callable[[int], None] | None,
+) -> tuple[int, int]:
     rows = pieces = 0
     types: dict[str, Any] = {}
     missing: dict[str, bool] = {}  # float columns whose every value so far was missing
@@ -304,6 +326,8 @@ def _score_pass(work: ScoreSpec, runtime: Runtime, piece: int, casts: Mapping[st
                 raise _Unstreamable(str(exc)) from exc
             rows += len(frame)
             pieces += 1
+            if progress is not None:
+                progress(rows)  # of this pass: a pass read again starts from 0
     return rows, pieces
 
 
