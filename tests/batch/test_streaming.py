@@ -382,3 +382,34 @@ def test_a_large_input_reports_its_rows_while_its_task_runs(tmp_path: Path) -> N
     assert any(0 < rows < 2000 for rows in during), during
     assert during == sorted(during) and seen[-1].rows == 2000
     ws.close()
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_a_compressed_csv_is_read_as_the_csv_it_holds_whole_or_in_pieces(tmp_path: Path, suffix: str) -> None:
+    data = _readings(500).drop(columns="site")
+
+    plain = _run(tmp_path, "data", data, "csv", "csv", ["id"], piece=0)
+    source = tmp_path / "in"
+    source.mkdir()
+    data.to_csv(source / f"data.csv{suffix}", index=False)  # pandas compresses by the name
+    files, fmt, root = datasets.resolve_files(str(source))
+    assert (files, fmt) == ([str(source / f"data.csv{suffix}")], "csv")
+    pd.testing.assert_frame_equal(datasets.read_files(files, fmt, root), pd.read_csv(tmp_path / "data.csv"))
+    pieces = list(datasets.iter_frames(files, fmt, root, rows=200))
+    assert [len(p) for p in pieces] == [200, 200, 100]
+    assert datasets.data_size(files, fmt) == 5 * (source / f"data.csv{suffix}").stat().st_size
+    with pytest.raises(datasets.InvalidInputError, match=r"split_rows cannot cut .* it is compressed"):
+        datasets.csv_parts(files[0], 100)
+    assert datasets.stem_of(f"date=1/data.csv{suffix}") == "date=1/data" and datasets.stem_of("a.parquet") == "a"
+    ws = Workspace(tmp_path / "ws")
+    (tmp_path / "p.yaml").write_text(PIPELINE.format(input=source, keep=["id"], fmt="csv", extra=""))
+    PipelineRegistry(ws).register(tmp_path / "p.yaml")
+    settings = BatchSettings(stream_above_mb=0, stream_piece_rows=150)
+    run = RunExecutor(ws, settings=settings).execute(RunRegistry(ws).create("p", workers=1).id)
+    ws.close()
+
+    assert run.status == "completed", run.error
+    (task,) = run.tasks
+    assert task.key == f"data.csv{suffix}" and Path(task.output or "").name == "data.csv"
+    assert Path(task.output or "").read_bytes() == Path(plain.tasks[0].output or "").read_bytes()
+    assert "read a piece at a time" in Path(task.log or "").read_text()

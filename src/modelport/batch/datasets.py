@@ -83,7 +83,32 @@ def _hidden(path: str, root: str) -> bool:
 
 
 def _format_of(path: str) -> str | None:
+    """``csv`` or ``parquet`` from a file's name; a CSV file may be compressed (``data.csv.gz``, ``.bz2``, ``.xz``)."""
+    if compression_of(path) is not None:
+        return "csv" if os.path.splitext(path[: path.rindex(".")])[1].lower() == ".csv" else None
     return EXTENSIONS.get(os.path.splitext(path)[1].lower())
+
+
+def compression_of(path: str) -> str | None:
+    """The compression a file's name says (``gzip`` for ``.gz``...), as fsspec reads it, or None."""
+    compression: str | None = fsspec.utils.infer_compression(path)
+    return compression
+
+
+def stem_of(name: str) -> str:
+    """A file's name without its format and compression suffixes: ``data.csv.gz`` -> ``data``."""
+    if compression_of(name) is not None:
+        name = name[: name.rindex(".")]
+    root, extension = os.path.splitext(name)
+    return root if extension else name
+
+
+def _open(path: str, fmt: str) -> Any:
+    """A file to read as ``fmt``; a compressed CSV file is read decompressed."""
+    return fsspec.open(path, "rb", compression=compression_of(path) if fmt == "csv" else None)
+
+
+COMPRESSION_RATIO = 5  # a compressed CSV file's data, counted as this many times its size (CSV compresses 3-10x)
 
 
 def hive_values(path: str, root: str) -> dict[str, str]:
@@ -128,7 +153,7 @@ def read_files(
 
 def read_file(path: str, fmt: str) -> Any:
     pd = pandas()
-    with _reading(path, fmt), fsspec.open(path, "rb") as f:
+    with _reading(path, fmt), _open(path, fmt) as f:
         if fmt == "csv":
             return pd.read_csv(f)
         return pd.read_parquet(f)
@@ -170,6 +195,11 @@ def csv_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     header_end: int | None = None
     offset = records = 0
     quoted = False  # whether the bytes read so far leave a quoted field open
+    if compression_of(path) is not None:
+        raise InvalidInputError(
+            f"split_rows cannot cut {path!r}: it is compressed ({compression_of(path)}), so its rows cannot be read "
+            "from the middle; decompress it, convert it to Parquet, or split it into several files"
+        )
     with _reading(path, "csv"), fsspec.open(path, "rb") as f:
         while block := f.read(CSV_SCAN_BYTES):
             data = np.frombuffer(block, dtype=np.uint8)
@@ -247,10 +277,11 @@ def data_size(files: Sequence[str], fmt: str, part: Sequence[int] | None = None)
         if fmt != "parquet":
             local = _local_path(path)
             if local is not None:
-                total += os.path.getsize(local)
+                size = os.path.getsize(local)
             else:
                 fs, inner = fsspec.core.url_to_fs(path)
-                total += int(fs.size(inner))
+                size = int(fs.size(inner))
+            total += size * (COMPRESSION_RATIO if compression_of(path) is not None else 1)
             continue
         with _reading(path, fmt), fsspec.open(path, "rb") as f:
             import pyarrow.parquet as pq
@@ -302,7 +333,7 @@ def iter_frames(
 
 def _file_frames(path: str, fmt: str, rows: int, part: Sequence[int] | None = None) -> Iterator[Any]:
     pd = pandas()
-    with _reading(path, fmt), fsspec.open(path, "rb") as f:
+    with _reading(path, fmt), _open(path, fmt) as f:
         if fmt == "csv":
             with pd.read_csv(f if part is None else _CsvPart(f, part), chunksize=rows) as reader:
                 yield from reader

@@ -275,7 +275,7 @@ class RunExecutor:
                     continue
                 for number, cut in enumerate(datasets.parts_of(path, fmt, split)):
                     part = f"{key}/part-{number:05d}"
-                    parts[part] = (f"{Path(key).with_suffix('').as_posix()}/part-{number:05d}.{out_format}", cut)
+                    parts[part] = (f"{datasets.stem_of(key)}/part-{number:05d}.{out_format}", cut)
                     partitions.append((part, {}, None, (path,)))
         if step.output.name and not step.partition_by and len(partitions) > 1:
             raise InvalidInputError(
@@ -295,7 +295,7 @@ class RunExecutor:
             elif key in parts:
                 name = parts[key][0]
             else:
-                name = Path(key).with_suffix(f".{out_format}").as_posix()
+                name = f"{datasets.stem_of(key)}.{out_format}"
             output = datasets.join(out_dir, name)
             binding, error = bindings[key]
             row = {
