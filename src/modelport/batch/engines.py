@@ -152,6 +152,8 @@ def _init_worker(cache_size: int, progress: Any = None) -> None:
     global _cache, _progress
     _cache = ModelCache(cache_size)
     _progress = progress
+    if progress is not None:  # a word of progress not yet sent never holds up the worker's exit
+        progress.cancel_join_thread()
     logging.getLogger().setLevel(logging.INFO)  # what a task's log keeps, set here once rather than per task
     # one thread per worker for BLAS and OpenMP: the pool is the parallelism
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

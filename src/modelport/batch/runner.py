@@ -381,9 +381,10 @@ class RunExecutor:
         last_flush = time.monotonic()
         canceled = False
 
+        heard: dict[int, int] = {}
+
         def report() -> None:
             if self.on_progress is not None:
-                heard = engine.progress() if engine is not None else {}  # large inputs' rows so far, piece by piece
                 shown = rows + sum(heard.get(s.task_id, 0) for chunk in inflight.values() for s in chunk)
                 self.on_progress(Progress(run.id, step.name, done, total, failed, shown, time.monotonic() - started))
 
@@ -401,6 +402,8 @@ class RunExecutor:
                     )
                 inflight[engine.submit(chunk)] = chunk
             finished, _ = wait(list(inflight), timeout=self.poll_s, return_when=FIRST_COMPLETED)
+            if engine is not None:  # heard every poll, listened to or not, so that the workers' words never pile up
+                heard = engine.progress()  # the rows of large inputs so far, piece by piece
             for future in finished:
                 for spec, result in zip(inflight.pop(future), future.result(), strict=True):
                     logs[spec.task_id] = logs.get(spec.task_id, "") + result.log
