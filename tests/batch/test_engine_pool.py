@@ -3,6 +3,7 @@ and every model loaded; an engine idle past ``idle_s`` is stopped; an unhealthy 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from modelport import Workspace
@@ -68,3 +69,23 @@ def test_an_idle_engine_is_stopped_by_sweep_and_an_unhealthy_one_on_release() ->
     finally:
         kept.close()
         pool.close()
+
+
+def test_closing_a_local_engine_while_a_task_runs_waits_for_it_and_returns(tmp_path: Path) -> None:
+    import threading
+
+    from modelport.batch.tasks import ScriptSpec, TaskSpec
+
+    (tmp_path / "sleep.py").write_text("import time; time.sleep(2)\n")
+    engine = LocalEngine(1)
+    spec = ScriptSpec(str(tmp_path / "sleep.py"), (), str(tmp_path), {}, None)
+    future = engine.submit([TaskSpec(1, "s", "k", 1, spec)])
+    time.sleep(0.5)  # the task is running
+
+    closing = threading.Thread(target=engine.close, kwargs={"cancel": True}, daemon=True)
+    closing.start()
+    closing.join(30)
+
+    assert not closing.is_alive(), "close() hung while the task ran"
+    (result,) = future.result(timeout=5)
+    assert result.ok

@@ -413,3 +413,42 @@ def test_a_compressed_csv_is_read_as_the_csv_it_holds_whole_or_in_pieces(tmp_pat
     assert task.key == f"data.csv{suffix}" and Path(task.output or "").name == "data.csv"
     assert Path(task.output or "").read_bytes() == Path(plain.tasks[0].output or "").read_bytes()
     assert "read a piece at a time" in Path(task.log or "").read_text()
+
+
+def test_text_that_looks_like_numbers_at_first_keeps_its_text_when_read_again(tmp_path: Path) -> None:
+    data = _readings(600).drop(columns="site")
+    data["code"] = ["007"] * 300 + ["A1"] * 300  # numbers to pandas in the first pieces, text in the whole file
+    data["flag"] = ["true"] * 400 + ["maybe"] * 200
+
+    whole = _run(tmp_path, "whole", data, "csv", "csv", ["id", "code", "flag"], piece=0)
+    pieces = _run(tmp_path, "pieces", data, "csv", "csv", ["id", "code", "flag"], piece=100)
+
+    assert whole.status == pieces.status == "completed", (whole.error, pieces.error)
+    written = Path(pieces.tasks[0].output or "").read_bytes()
+    assert written == Path(whole.tasks[0].output or "").read_bytes()
+    assert b"\nr0,007,true," in written
+
+
+def test_a_feature_the_output_leaves_out_is_read_again_when_its_type_changes(tmp_path: Path) -> None:
+    data = _readings(600).drop(columns="site")
+    data["n"] = data["n"].astype("Int64")  # written as whole numbers
+    data.loc[590, "n"] = pd.NA  # until the last piece: floats to the model, in a whole read
+
+    whole = _run(tmp_path, "whole", data, "csv", "csv", ["id"], piece=0)
+    pieces = _run(tmp_path, "pieces", data, "csv", "csv", ["id"], piece=100)
+
+    assert Path(pieces.tasks[0].output or "").read_bytes() == Path(whole.tasks[0].output or "").read_bytes()
+    assert "reading again with 'n' to float64" in _log(pieces)
+
+
+def test_text_that_starts_empty_is_written_to_parquet_in_pieces_not_read_whole(tmp_path: Path) -> None:
+    data = _readings(600).drop(columns="site")
+    data["note"] = [None] * 150 + ["seen"] * 450
+
+    whole = _run(tmp_path, "whole", data, "csv", "parquet", ["id", "note"], piece=0)
+    pieces = _run(tmp_path, "pieces", data, "csv", "parquet", ["id", "note"], piece=100)
+
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(pieces.tasks[0].output or ""), pd.read_parquet(whole.tasks[0].output or "")
+    )
+    assert "reading the input whole" not in _log(pieces) and "piece(s)" in _log(pieces)

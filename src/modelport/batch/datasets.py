@@ -299,19 +299,20 @@ def iter_frames(
     rows: int,
     where: Mapping[str, Any] | None = None,
     part: Sequence[int] | None = None,
+    dtypes: Mapping[str, Any] | None = None,
 ) -> Iterator[Any]:
     """The files' rows (those equal to ``where``, by column, when given) as DataFrames of ``rows`` rows each, the
     last one fewer, in file order and with hive partition columns added: what ``read_files`` gives, a piece at a
     time, so that a file of any size is read in bounded memory. The pieces come as pandas reads a piece: the types
     of a CSV's columns are inferred per piece (the caller checks they agree), and dictionary-encoded Parquet columns
     get the categories of the whole file, as ``pd.read_parquet`` gives them. ``part``: only this part of the file
-    (``parts_of``)."""
+    (``parts_of``); ``dtypes``: the types to read these columns as (a CSV's are parsed as them)."""
     pd = pandas()
-    pending: list[Any] = []
-    held, yielded = 0, False
+    pending: list[Any] = []  # frames with rows only: an empty one would weigh in the types pd.concat gives
+    held, yielded, empty = 0, False, None
     for path in files:
         hive = hive_values(path, root)
-        for frame in _file_frames(path, fmt, rows, part):
+        for frame in _file_frames(path, fmt, rows, part, dtypes):
             for key, value in hive.items():
                 if key not in frame.columns:
                     frame[key] = value
@@ -320,22 +321,31 @@ def iter_frames(
                 for column, value in where.items():
                     mask &= (frame[column] == value).to_numpy()
                 frame = frame[mask].reset_index(drop=True)
+            if len(frame) == 0:
+                empty = frame if empty is None else empty
+                continue
             pending.append(frame)
             held += len(frame)
             while held >= rows:
                 joined = pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
                 yield joined.iloc[:rows].reset_index(drop=True)
                 yielded = True
-                pending, held = [joined.iloc[rows:].reset_index(drop=True)], len(joined) - rows
-    if pending and (held or not yielded):  # the rest, or the input's columns where it has no rows
+                rest = joined.iloc[rows:].reset_index(drop=True)
+                pending, held = ([rest] if len(rest) else []), len(rest)
+    if pending:
         yield pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
+    elif not yielded and empty is not None:  # the input's columns, where it has no rows
+        yield empty
 
 
-def _file_frames(path: str, fmt: str, rows: int, part: Sequence[int] | None = None) -> Iterator[Any]:
+def _file_frames(
+    path: str, fmt: str, rows: int, part: Sequence[int] | None = None, dtypes: Mapping[str, Any] | None = None
+) -> Iterator[Any]:
     pd = pandas()
     with _reading(path, fmt), _open(path, fmt) as f:
         if fmt == "csv":
-            with pd.read_csv(f if part is None else _CsvPart(f, part), chunksize=rows) as reader:
+            source = f if part is None else _CsvPart(f, part)
+            with pd.read_csv(source, chunksize=rows, dtype=dict(dtypes) if dtypes else None) as reader:
                 yield from reader
             return
         import pyarrow as pa
@@ -353,8 +363,9 @@ def _file_frames(path: str, fmt: str, rows: int, part: Sequence[int] | None = No
         for batch in source.iter_batches(batch_size=rows, row_groups=groups):
             empty = False
             frame = _to_pandas(pa.Table.from_batches([batch], schema=schema))
-            for name, dtype in categories.items():
-                frame[name] = frame[name].astype(dtype)
+            for name, dtype in {**categories, **(dtypes or {})}.items():
+                if name in frame.columns:
+                    frame[name] = frame[name].astype(dtype)
             yield frame
         if empty:
             yield _to_pandas(schema.empty_table())

@@ -186,11 +186,18 @@ class LocalEngine(Engine):
     def __init__(self, workers: int | None = None, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         super().__init__(workers, cache_size)
         self._lock = threading.Lock()
-        self._queue = multiprocessing.get_context("spawn").Queue()  # the workers' (task id, rows so far)
-        self._rows: dict[int, int] = {}  # of the tasks submitted and not settled
+        # the rows so far of the tasks submitted and not settled, under a lock of their own: _settle runs on the
+        # pool's thread, which close() waits for while it holds self._lock
+        self._rows_lock = threading.Lock()
+        self._rows: dict[int, int] = {}
+        self._queue: Any = None
+        self._closed = False
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
+        # a queue of (task id, rows so far) per pool: a worker killed while it held the queue's lock leaves that
+        # queue unusable, and a pool is started again only after one died
+        self._queue = multiprocessing.get_context("spawn").Queue()
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
@@ -203,8 +210,9 @@ class LocalEngine(Engine):
 
     def submit(self, specs: Sequence[TaskSpec]) -> Future[list[TaskResult]]:
         outer: Future[list[TaskResult]] = Future()
-        with self._lock:
+        with self._rows_lock:
             self._rows.update((spec.task_id, 0) for spec in specs)
+        with self._lock:
             try:
                 inner = self._pool.submit(_run_in_worker, specs)
             except BrokenProcessPool:
@@ -221,7 +229,7 @@ class LocalEngine(Engine):
         specs: Sequence[TaskSpec],
         pool: ProcessPoolExecutor,
     ) -> None:
-        with self._lock:
+        with self._rows_lock:
             for spec in specs:
                 self._rows.pop(spec.task_id, None)
         if inner.cancelled():
@@ -238,24 +246,26 @@ class LocalEngine(Engine):
 
     def restart_if_broken(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
-            if pool is self._pool:
+            if pool is self._pool and not self._closed:
                 logger.warning("a batch worker died; starting the pool again")
                 self._pool = self._start()
 
     def progress(self) -> dict[int, int]:
         heard = []
-        with contextlib.suppress(queue.Empty):
+        with contextlib.suppress(queue.Empty, OSError, ValueError):  # empty, or closed by close()
             while True:
                 heard.append(self._queue.get_nowait())
-        with self._lock:
+        with self._rows_lock:
             for task_id, rows in heard:
                 if task_id in self._rows:  # not a late word of a task that has settled since
                     self._rows[task_id] = rows
             return {task_id: rows for task_id, rows in self._rows.items() if rows}
 
     def close(self, cancel: bool = False) -> None:
-        with self._lock:
-            self._pool.shutdown(wait=True, cancel_futures=cancel)
+        with self._lock:  # not held while the pool shuts down: its thread settles tasks, which takes the lock
+            self._closed = True
+            pool = self._pool
+        pool.shutdown(wait=True, cancel_futures=cancel)
         self._queue.close()
 
 

@@ -253,11 +253,12 @@ class _Unstreamable(Exception):
 
 
 class _Widen(Exception):
-    """A column's type changed between pieces: read again, with it cast to the type the whole input would have."""
+    """Columns whose type changed between pieces: read again, the input's parsed as (``read_as``) and the
+    predictions cast to (``cast``) the type the whole input would have given them."""
 
-    def __init__(self, casts: Mapping[str, Any]) -> None:
-        super().__init__(casts)
-        self.casts = dict(casts)
+    def __init__(self, read_as: Mapping[str, Any], cast: Mapping[str, Any]) -> None:
+        super().__init__(read_as, cast)
+        self.read_as, self.cast = dict(read_as), dict(cast)
 
 
 def _score_pieces(
@@ -279,13 +280,19 @@ def _score_pieces(
     whole."""
     runtime = _runtime(work, cache, log, f"{size / 2**20:.0f} MB of input, read a piece at a time")
     piece = -(-work.piece_rows // work.mini_batch_size) * work.mini_batch_size
-    casts: dict[str, Any] = {}
+    read_as: dict[str, Any] = {}
+    cast: dict[str, Any] = {}
+    scanned = False
     for _ in range(MAX_PASSES):
         try:
-            rows, pieces = _score_pass(work, runtime, piece, casts, sync, progress)
+            rows, pieces = _score_pass(work, runtime, piece, read_as, cast, sync, progress)
         except _Widen as exc:
-            casts.update(exc.casts)
-            changes = ", ".join(f"{name!r} to {dtype}" for name, dtype in exc.casts.items())
+            if exc.read_as and not scanned:  # the input's types, all at once: a later piece may change them again
+                exc.read_as.update(_input_types(work, piece))
+                scanned = True
+            read_as.update(exc.read_as)
+            cast.update(exc.cast)
+            changes = ", ".join(f"{name!r} to {dtype}" for name, dtype in {**exc.read_as, **exc.cast}.items())
             print(f"column types change between pieces: reading again with {changes}", file=log)
             continue
         print(f"{rows} rows in {pieces} piece(s) of up to {piece}", file=log)
@@ -297,7 +304,8 @@ def _score_pass(
     work: ScoreSpec,
     runtime: Runtime,
     piece: int,
-    casts: Mapping[str, Any],
+    read_as: Mapping[str, Any],
+    cast: Mapping[str, Any],
     sync: bool,
     progress: Callable[[int], None] | None,
 ) -> tuple[int, int]:
@@ -306,20 +314,23 @@ def _score_pass(
     missing: dict[str, bool] = {}  # float columns whose every value so far was missing
     with datasets.OutputFile(work.output_url, work.output_format, sync) as out:
         frames = datasets.iter_frames(
-            work.inputs, work.input_format, work.input_root, piece, work.partition or None, work.part
+            work.inputs, work.input_format, work.input_root, piece, work.partition or None, work.part, read_as
         )
         for frame in frames:
-            for name in frame.columns.intersection(list(casts)):
-                frame[name] = frame[name].astype(casts[name])
             columns, dtypes = datasets.columns_of(frame), datasets.text_dtypes(frame)
             scored = _scored(work, runtime, columns, dtypes)
-            for name in set(scored).intersection(casts).difference(frame.columns):
-                scored[name] = datasets.pandas().Series(scored[name]).astype(casts[name]).to_numpy()
-            kinds = {name: dtypes.get(name, getattr(values, "dtype", None)) for name, values in scored.items()}
+            predicted = [name for name in scored if name not in frame.columns]
+            for name in set(predicted).intersection(cast):
+                scored[name] = datasets.pandas().Series(scored[name]).astype(cast[name]).to_numpy()
+            # every input column (features the output leaves out included: the model must get the same types
+            # as from a whole read) and every prediction
+            values = {name: frame[name].to_numpy() for name in frame.columns if _is_float(frame[name].dtype)}
+            values.update((name, scored[name]) for name in predicted)
+            kinds = {**dict(frame.dtypes.items()), **{n: getattr(scored[n], "dtype", None) for n in predicted}}
             if pieces == 0:
-                _check_streamable(kinds, work.output_format)
+                _check_streamable({name: kinds.get(name, dtypes.get(name)) for name in scored}, work.output_format)
                 types = kinds
-            _compare(types, kinds, missing, scored)
+            _compare(types, kinds, missing, values, set(frame.columns))
             try:
                 out.write(scored, dtypes)
             except datasets.SchemaChanged as exc:
@@ -329,6 +340,26 @@ def _score_pass(
             if progress is not None:
                 progress(rows)  # of this pass: a pass read again starts from 0
     return rows, pieces
+
+
+def _input_types(work: ScoreSpec, piece: int) -> dict[str, Any]:
+    """The types of the input's columns that change from piece to piece, as a whole read gives them: one pass
+    that only reads (what a CSV parser infers of each piece, widened as ``_wider`` says)."""
+    types: dict[str, Any] = {}
+    missing: dict[str, bool] = {}
+    varied: set[str] = set()
+    for frame in datasets.iter_frames(
+        work.inputs, work.input_format, work.input_root, piece, work.partition or None, work.part
+    ):
+        for name, dtype in frame.dtypes.items():
+            if _is_float(dtype):
+                missing[name] = missing.get(name, True) and bool(frame[name].isna().all())
+            if name not in types:
+                types[name] = dtype
+            elif dtype != types[name]:
+                types[name] = _wider(types[name], dtype, missing.get(name, False))
+                varied.add(name)
+    return {name: types[name] for name in varied}
 
 
 def _check_streamable(kinds: Mapping[str, Any], fmt: str) -> None:
@@ -345,34 +376,45 @@ _TEXT_PER_VALUE = {"b", "i", "u", "f", "O"}  # dtype kinds whose values pandas w
 
 
 def _compare(
-    types: Mapping[str, Any], kinds: Mapping[str, Any], missing: dict[str, bool], scored: Mapping[str, Any]
+    types: Mapping[str, Any],
+    kinds: Mapping[str, Any],
+    missing: dict[str, bool],
+    values: Mapping[str, Any],
+    inputs: set[str],
 ) -> None:
     """Raise ``_Widen`` where a piece's column types differ from the first piece's, ``_Unstreamable`` where its
-    columns do. ``missing``: for each float column, whether all its values so far were missing."""
+    columns do. ``missing``: for each float column, whether all its values so far were missing; ``inputs``: the
+    names of the input's columns (the rest are predictions)."""
     if list(kinds) != list(types):
         raise _Unstreamable("the input's pieces have different columns")
     for name, dtype in kinds.items():
         if _is_float(dtype):
-            missing[name] = missing.get(name, True) and bool(np.isnan(scored[name]).all())
+            missing[name] = missing.get(name, True) and bool(np.isnan(values[name]).all())
     changed = {
         name: _wider(types[name], dtype, missing.get(name, False))
         for name, dtype in kinds.items()
         if dtype != types[name]
     }
     if changed:
-        raise _Widen(changed)
+        raise _Widen(
+            {n: d for n, d in changed.items() if n in inputs}, {n: d for n, d in changed.items() if n not in inputs}
+        )
 
 
 def _wider(first: Any, then: Any, all_missing: bool) -> Any:
     """The type pandas gives a column read whole whose pieces came as ``first`` and ``then``: where the float one
     holds only missing values, the other type if it can hold them too (strings, dates, floats), as pandas' reader
-    widens its blocks; otherwise what ``pd.concat`` makes of both."""
+    widens its blocks; text where one piece had numbers and the other text (pandas reads such a column as text);
+    otherwise what ``pd.concat`` makes of both."""
     pd = datasets.pandas()
     if all_missing:
         if _is_float(first) and _holds_missing(then):
             return then
         if _is_float(then) and _holds_missing(first):
             return first
+    for text, other in ((first, then), (then, first)):  # numbers in one piece, text in another: the whole is text
+        if isinstance(text, pd.StringDtype) and isinstance(other, np.dtype) and other.kind in "biuf":
+            return text
     return pd.concat([pd.Series([], dtype=first), pd.Series([], dtype=then)], ignore_index=True).dtype
 
 
