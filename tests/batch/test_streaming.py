@@ -452,3 +452,44 @@ def test_text_that_starts_empty_is_written_to_parquet_in_pieces_not_read_whole(t
         pd.read_parquet(pieces.tasks[0].output or ""), pd.read_parquet(whole.tasks[0].output or "")
     )
     assert "reading the input whole" not in _log(pieces) and "piece(s)" in _log(pieces)
+
+
+@pytest.mark.parametrize("block", [5, 1 << 20])
+def test_blank_lines_are_not_rows_when_a_csv_file_is_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(datasets, "CSV_SCAN_BYTES", block)
+    (tmp_path / "in.csv").write_bytes(b"\n\r\nid,x\r\n1,a\n\n2,b\n\r\n3,c\n4,d\n\n\n5,e\n")
+    path = str(tmp_path / "in.csv")
+
+    parts = datasets.csv_parts(path, 2)
+
+    pieces = [datasets.read_files([path], "csv", str(tmp_path), part=part) for part in parts]
+    assert [p["id"].tolist() for p in pieces] == [[1, 2], [3, 4], [5]]
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), pd.read_csv(path))
+
+
+def test_a_double_quote_inside_an_unquoted_field_is_refused_with_where_it_is(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_bytes(b'id,note\n1,12" pipe\n2,"a\nb"\n3,x\n')
+
+    with pytest.raises(datasets.InvalidInputError, match="byte 12 is a double quote inside an unquoted field"):
+        datasets.csv_parts(str(tmp_path / "in.csv"), 1)
+    (tmp_path / "ok.csv").write_bytes(b'id,note\n1,"say ""hi"", twice"\n2,""\n3,x\n')
+    assert len(datasets.csv_parts(str(tmp_path / "ok.csv"), 1)) == 3
+
+
+def test_two_inputs_that_would_be_written_under_one_name_fail_the_run_with_both(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    _readings(10).drop(columns="site").to_csv(source / "a.csv", index=False)
+    _readings(10).drop(columns="site").to_csv(source / "a.csv.gz", index=False)
+    _run(tmp_path, "x", _readings(5).drop(columns="site"), "csv", "csv", ["id"], piece=0)  # the workspace and model
+    ws = Workspace(tmp_path / "ws")
+    (tmp_path / "p.yaml").write_text(PIPELINE.format(input=source, keep=["id"], fmt="csv", extra=""))
+    PipelineRegistry(ws).register(tmp_path / "p.yaml")
+
+    run = RunExecutor(ws).execute(RunRegistry(ws).create("p", workers=1).id)
+    ws.close()
+
+    assert run.status == "failed"
+    assert "'a.csv' and 'a.csv.gz' would both be written as 'a.csv'" in (run.error or "")

@@ -8,6 +8,7 @@ whole; on object stores, where an upload appears whole or not at all, it is uplo
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -190,35 +191,55 @@ CSV_SCAN_BYTES = 16 * 2**20
 def csv_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     """A CSV file's rows cut into consecutive parts of ``rows`` rows (the last may hold fewer), as ``(header end,
     start, end)`` byte offsets: the file is read through once, and a row ends at a newline outside double quotes,
-    so a quoted field may hold newlines. One part, maybe empty, when the file holds fewer rows."""
-    cuts: list[int] = []
-    header_end: int | None = None
-    offset = records = 0
-    quoted = False  # whether the bytes read so far leave a quoted field open
+    so a quoted field may hold newlines. Blank lines, which pandas skips, are not rows. One part, maybe empty, when
+    the file holds fewer rows. A double quote inside an unquoted field (``12" pipe``) leaves where rows end to
+    guess, and is refused."""
     if compression_of(path) is not None:
         raise InvalidInputError(
             f"split_rows cannot cut {path!r}: it is compressed ({compression_of(path)}), so its rows cannot be read "
             "from the middle; decompress it, convert it to Parquet, or split it into several files"
         )
+    cuts: list[int] = []
+    header_end: int | None = None
+    offset = records = last_end = 0  # records: the rows (the header is row 0) ended so far, last_end: where
+    quoted = False  # whether the bytes read so far leave a quoted field open
+    previous = ord("\n")  # the byte before this block: the file starts as a line does
     with _reading(path, "csv"), fsspec.open(path, "rb") as f:
         while block := f.read(CSV_SCAN_BYTES):
             data = np.frombuffer(block, dtype=np.uint8)
+            before = np.concatenate(([previous], data[:-1]))  # the byte before each byte
             quotes = np.flatnonzero(data == ord('"'))
+            opening = quotes[(np.arange(len(quotes)) + quoted) % 2 == 0]
+            stray = opening[~np.isin(before[opening], _QUOTE_MAY_FOLLOW)]
+            if len(stray):
+                raise InvalidInputError(
+                    f"split_rows cannot cut {path!r}: byte {offset + int(stray[0])} is a double quote inside an "
+                    "unquoted field, which leaves where its rows end to guess; convert it to Parquet, or split it "
+                    "into several files"
+                )
             newlines = np.flatnonzero(data == ord("\n"))
             open_before = (np.searchsorted(quotes, newlines) + quoted) % 2 == 1
             ends = newlines[~open_before] + offset + 1  # just after each record's newline
-            numbers = records + np.arange(len(ends))  # the header is record 0
-            if header_end is None and len(ends):
-                header_end = int(ends[0])
-            cuts.extend(int(e) for e in ends[(numbers % rows == 0) & (numbers > 0)])
-            records += len(ends)
+            starts = np.concatenate(([last_end], ends[:-1]))
+            first = np.where(starts >= offset, data[np.clip(starts - offset, 0, len(data) - 1)], previous)
+            blank = (ends - starts == 1) | ((ends - starts == 2) & (first == ord("\r")))
+            numbers = records + np.cumsum(~blank) - 1  # of the rows that are not blank
+            if header_end is None and (~blank).any():
+                header_end = int(ends[~blank][0])
+            cuts.extend(int(e) for e in ends[~blank & (numbers % rows == 0) & (numbers > 0)])
+            records += int((~blank).sum())
+            last_end = int(ends[-1]) if len(ends) else last_end
             quoted ^= bool(len(quotes) % 2)
+            previous = int(data[-1])
             offset += len(block)
     if header_end is None:  # a header without a newline, or nothing at all
         return [(offset, offset, offset)]
     bounds = [header_end, *(c for c in cuts if c < offset), offset]
     parts: list[tuple[int, ...]] = [(header_end, a, b) for a, b in itertools.pairwise(bounds) if b > a]
     return parts or [(header_end, header_end, header_end)]
+
+
+_QUOTE_MAY_FOLLOW = np.array([ord(","), ord("\n"), ord("\r"), ord('"')], dtype=np.uint8)
 
 
 class _CsvPart(io.RawIOBase):
@@ -473,9 +494,14 @@ class OutputFile:
             self._temporary = Path(parent) / f".{Path(self._local).name}.{uuid.uuid4().hex}.partial"
         else:
             self._temporary = Path(tempfile.mkdtemp(prefix="modelport-output-")) / Path(url).name
-        self._file: Any = open(self._temporary, "wb")  # noqa: SIM115 (closed by close() or discard())
         self._parquet: Any = None
         self._pieces = 0
+        try:
+            self._file: Any = open(self._temporary, "wb")  # noqa: SIM115 (closed by close() or discard())
+        except OSError:
+            if self._local is None:
+                shutil.rmtree(self._temporary.parent, ignore_errors=True)
+            raise
 
     def write(self, columns: Mapping[str, Any], dtypes: Mapping[str, Any] | None = None) -> None:
         """Append rows (columns as ``write_columns`` takes them); every piece has the first one's columns."""
@@ -503,6 +529,7 @@ class OutputFile:
         try:
             if self._parquet is not None:
                 self._parquet.close()
+                self._parquet = None
             if self.sync and self._local is not None:
                 self._file.flush()
                 os.fsync(self._file.fileno())
@@ -519,6 +546,10 @@ class OutputFile:
 
     def discard(self) -> None:
         """Throw away what was written (nothing, once ``close`` has put it in place)."""
+        if self._parquet is not None:
+            with contextlib.suppress(Exception):  # its footer, into a file thrown away
+                self._parquet.close()
+            self._parquet = None
         self._file.close()
         self._temporary.unlink(missing_ok=True)
         if self._local is None:

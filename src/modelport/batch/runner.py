@@ -287,6 +287,7 @@ class RunExecutor:
         above = self.settings.stream_above_mb
         stream_bytes = None if math.isinf(above) else int(above * 2**20)
         planned = []
+        named: dict[str, str] = {}  # output name -> the task writing it
         for key, partition, frame, inputs in partitions:
             if step.output.name:
                 name = step.output.name.format(**{k: safe_name(str(v)) for k, v in partition.items()})
@@ -296,6 +297,12 @@ class RunExecutor:
                 name = parts[key][0]
             else:
                 name = f"{datasets.stem_of(key)}.{out_format}"
+            if name in named:
+                raise InvalidInputError(
+                    f"step {step.name!r}: {named[name]!r} and {key!r} would both be written as {name!r}; "
+                    "rename one of them, or set the step's output name"
+                )
+            named[name] = key
             output = datasets.join(out_dir, name)
             binding, error = bindings[key]
             row = {
