@@ -207,10 +207,10 @@ def csv_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     with _reading(path, "csv"), fsspec.open(path, "rb") as f:
         while block := f.read(CSV_SCAN_BYTES):
             data = np.frombuffer(block, dtype=np.uint8)
-            before = np.concatenate(([previous], data[:-1]))  # the byte before each byte
             quotes = np.flatnonzero(data == ord('"'))
             opening = quotes[(np.arange(len(quotes)) + quoted) % 2 == 0]
-            stray = opening[~np.isin(before[opening], _QUOTE_MAY_FOLLOW)]
+            before = np.where(opening > 0, data[np.maximum(opening - 1, 0)], previous)  # the byte before each
+            stray = opening[~np.isin(before, _QUOTE_MAY_FOLLOW)]
             if len(stray):
                 raise InvalidInputError(
                     f"split_rows cannot cut {path!r}: byte {offset + int(stray[0])} is a double quote inside an "
