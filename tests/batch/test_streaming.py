@@ -493,3 +493,27 @@ def test_two_inputs_that_would_be_written_under_one_name_fail_the_run_with_both(
 
     assert run.status == "failed"
     assert "'a.csv' and 'a.csv.gz' would both be written as 'a.csv'" in (run.error or "")
+
+
+@pytest.mark.parametrize("block", [4, 1 << 20])
+def test_a_bom_and_lines_of_spaces_are_cut_as_pandas_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(datasets, "CSV_SCAN_BYTES", block)
+    (tmp_path / "in.csv").write_bytes(b'\xef\xbb\xbf"id","x"\n  \n1,a\n\t\r\n2,b\n3,c\n   \n')
+    path = str(tmp_path / "in.csv")
+
+    parts = datasets.csv_parts(path, 2)
+
+    pieces = [datasets.read_files([path], "csv", str(tmp_path), part=part) for part in parts]
+    assert [p["id"].tolist() for p in pieces] == [[1, 2], [3]]
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), pd.read_csv(path))
+
+
+def test_a_column_widened_to_object_keeps_the_values_pandas_parsed(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text("a,k\nTrue,1\nFalse,1\nTrue,1\n,1\n")
+    path = str(tmp_path / "in.csv")
+
+    pieces = list(datasets.iter_frames([path], "csv", str(tmp_path), rows=2, dtypes={"a": np.dtype(object)}))
+
+    assert pd.concat(pieces, ignore_index=True)["a"].tolist()[:3] == [True, False, True]

@@ -204,13 +204,15 @@ def csv_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     offset = records = last_end = 0  # records: the rows (the header is row 0) ended so far, last_end: where
     quoted = False  # whether the bytes read so far leave a quoted field open
     previous = ord("\n")  # the byte before this block: the file starts as a line does
+    last_text = -1  # where the last byte that is not blank (space, tab, CR, LF) lies
     with _reading(path, "csv"), fsspec.open(path, "rb") as f:
         while block := f.read(CSV_SCAN_BYTES):
             data = np.frombuffer(block, dtype=np.uint8)
             quotes = np.flatnonzero(data == ord('"'))
             opening = quotes[(np.arange(len(quotes)) + quoted) % 2 == 0]
             before = np.where(opening > 0, data[np.maximum(opening - 1, 0)], previous)  # the byte before each
-            stray = opening[~np.isin(before, _QUOTE_MAY_FOLLOW)]
+            at_start = opening + offset == (3 if block.startswith(b"\xef\xbb\xbf") and offset == 0 else 0)
+            stray = opening[~np.isin(before, _QUOTE_MAY_FOLLOW) & ~at_start]  # a quote after a BOM opens the file
             if len(stray):
                 raise InvalidInputError(
                     f"split_rows cannot cut {path!r}: byte {offset + int(stray[0])} is a double quote inside an "
@@ -221,14 +223,16 @@ def csv_parts(path: str, rows: int) -> list[tuple[int, ...]]:
             open_before = (np.searchsorted(quotes, newlines) + quoted) % 2 == 1
             ends = newlines[~open_before] + offset + 1  # just after each record's newline
             starts = np.concatenate(([last_end], ends[:-1]))
-            first = np.where(starts >= offset, data[np.clip(starts - offset, 0, len(data) - 1)], previous)
-            blank = (ends - starts == 1) | ((ends - starts == 2) & (first == ord("\r")))
+            text = np.flatnonzero(~np.isin(data, _BLANK)) + offset
+            # a line of spaces, tabs or nothing is blank to pandas: no text byte between its start and its newline
+            blank = (np.searchsorted(text, ends - 1) == np.searchsorted(text, starts)) & (last_text < starts)
             numbers = records + np.cumsum(~blank) - 1  # of the rows that are not blank
             if header_end is None and (~blank).any():
                 header_end = int(ends[~blank][0])
             cuts.extend(int(e) for e in ends[~blank & (numbers % rows == 0) & (numbers > 0)])
             records += int((~blank).sum())
             last_end = int(ends[-1]) if len(ends) else last_end
+            last_text = int(text[-1]) if len(text) else last_text
             quoted ^= bool(len(quotes) % 2)
             previous = int(data[-1])
             offset += len(block)
@@ -239,6 +243,7 @@ def csv_parts(path: str, rows: int) -> list[tuple[int, ...]]:
     return parts or [(header_end, header_end, header_end)]
 
 
+_BLANK = np.array([ord(" "), ord("\t"), ord("\r"), ord("\n")], dtype=np.uint8)
 _QUOTE_MAY_FOLLOW = np.array([ord(","), ord("\n"), ord("\r"), ord('"')], dtype=np.uint8)
 
 
@@ -366,8 +371,15 @@ def _file_frames(
     with _reading(path, fmt), _open(path, fmt) as f:
         if fmt == "csv":
             source = f if part is None else _CsvPart(f, part)
-            with pd.read_csv(source, chunksize=rows, dtype=dict(dtypes) if dtypes else None) as reader:
-                yield from reader
+            # floats and text are parsed as the type (the text of '007' kept); the rest (object: numbers and
+            # booleans with text elsewhere) parsed as pandas infers them, then cast, as a whole read mixes them
+            parsed = {n: d for n, d in (dtypes or {}).items() if _is_float(d) or isinstance(d, pd.StringDtype)}
+            cast = {n: d for n, d in (dtypes or {}).items() if n not in parsed}
+            with pd.read_csv(source, chunksize=rows, dtype=parsed or None) as reader:
+                for frame in reader:
+                    for name in frame.columns.intersection(list(cast)):
+                        frame[name] = frame[name].astype(cast[name])
+                    yield frame
             return
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -390,6 +402,10 @@ def _file_frames(
             yield frame
         if empty:
             yield _to_pandas(schema.empty_table())
+
+
+def _is_float(dtype: Any) -> bool:
+    return isinstance(dtype, np.dtype) and dtype.kind == "f"
 
 
 def _to_pandas(table: Any) -> Any:

@@ -210,9 +210,14 @@ class LocalEngine(Engine):
 
     def submit(self, specs: Sequence[TaskSpec]) -> Future[list[TaskResult]]:
         outer: Future[list[TaskResult]] = Future()
-        with self._rows_lock:
-            self._rows.update((spec.task_id, 0) for spec in specs)
         with self._lock:
+            if self._closed:  # a pool started now would never be shut down
+                outer.set_result(
+                    [TaskResult(s.task_id, False, error="the engine was closed", retryable=False) for s in specs]
+                )
+                return outer
+            with self._rows_lock:
+                self._rows.update((spec.task_id, 0) for spec in specs)
             try:
                 inner = self._pool.submit(_run_in_worker, specs)
             except BrokenProcessPool:
