@@ -454,18 +454,25 @@ def test_text_that_starts_empty_is_written_to_parquet_in_pieces_not_read_whole(t
     assert "reading the input whole" not in _log(pieces) and "piece(s)" in _log(pieces)
 
 
-@pytest.mark.parametrize("block", [5, 1 << 20])
-def test_blank_lines_are_not_rows_when_a_csv_file_is_cut(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+@pytest.mark.parametrize("block", [4, 5, 1 << 20])
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        (b"\n\r\nid,x\r\n1,a\n\n2,b\n\r\n3,c\n4,d\n\n\n5,e\n", [[1, 2], [3, 4], [5]]),  # blank lines
+        (b'\xef\xbb\xbf"id","x"\n  \n1,a\n\t\r\n2,b\n3,c\n   \n', [[1, 2], [3]]),  # a BOM, lines of spaces
+    ],
+)
+def test_lines_pandas_skips_are_not_rows_when_a_csv_file_is_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int, text: bytes, ids: list[list[int]]
 ) -> None:
     monkeypatch.setattr(datasets, "CSV_SCAN_BYTES", block)
-    (tmp_path / "in.csv").write_bytes(b"\n\r\nid,x\r\n1,a\n\n2,b\n\r\n3,c\n4,d\n\n\n5,e\n")
+    (tmp_path / "in.csv").write_bytes(text)
     path = str(tmp_path / "in.csv")
 
     parts = datasets.csv_parts(path, 2)
 
     pieces = [datasets.read_files([path], "csv", str(tmp_path), part=part) for part in parts]
-    assert [p["id"].tolist() for p in pieces] == [[1, 2], [3, 4], [5]]
+    assert [p["id"].tolist() for p in pieces] == ids
     pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), pd.read_csv(path))
 
 
@@ -493,21 +500,6 @@ def test_two_inputs_that_would_be_written_under_one_name_fail_the_run_with_both(
 
     assert run.status == "failed"
     assert "'a.csv' and 'a.csv.gz' would both be written as 'a.csv'" in (run.error or "")
-
-
-@pytest.mark.parametrize("block", [4, 1 << 20])
-def test_a_bom_and_lines_of_spaces_are_cut_as_pandas_reads_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
-) -> None:
-    monkeypatch.setattr(datasets, "CSV_SCAN_BYTES", block)
-    (tmp_path / "in.csv").write_bytes(b'\xef\xbb\xbf"id","x"\n  \n1,a\n\t\r\n2,b\n3,c\n   \n')
-    path = str(tmp_path / "in.csv")
-
-    parts = datasets.csv_parts(path, 2)
-
-    pieces = [datasets.read_files([path], "csv", str(tmp_path), part=part) for part in parts]
-    assert [p["id"].tolist() for p in pieces] == [[1, 2], [3]]
-    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), pd.read_csv(path))
 
 
 def test_a_column_widened_to_object_keeps_the_values_pandas_parsed(tmp_path: Path) -> None:
