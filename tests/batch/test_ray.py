@@ -78,3 +78,28 @@ def test_a_split_file_read_in_pieces_gives_the_same_parts_on_ray(tmp_path: Path)
         assert Path(theirs.output or "").read_bytes() == Path(mine.output or "").read_bytes()
     assert "in 4 piece(s) of up to 300" in Path(on_ray.tasks[0].log or "").read_text()
     ws.close()
+
+
+@pytest.mark.slow
+def test_a_partitioned_input_the_run_cuts_in_pieces_gives_the_same_outputs_on_ray(
+    tmp_path: Path, sensor_models: dict[tuple[int, int], object]
+) -> None:
+    from modelport.settings import BatchSettings
+
+    ws = Workspace(tmp_path / "ws")
+    register_sensors(ws, sensor_models)
+    PipelineRegistry(ws).register(PIPELINE)
+    runs = RunRegistry(ws)
+    cut = BatchSettings(stream_above_mb=0, stream_piece_rows=2000)  # the readings cut into pieces by the run
+
+    whole = RunExecutor(ws).execute(runs.create("iot-anomaly", workers=2, cwd=str(Path.cwd())).id)
+    on_ray = RunExecutor(ws, settings=cut).execute(
+        runs.create("iot-anomaly", engine="ray", workers=2, cwd=str(Path.cwd())).id
+    )
+
+    assert whole.status == on_ray.status == "completed", on_ray.error
+    assert [t.key for t in on_ray.tasks] == [t.key for t in whole.tasks]
+    for mine, theirs in zip(whole.tasks, on_ray.tasks, strict=True):
+        assert Path(theirs.output or "").read_bytes() == Path(mine.output or "").read_bytes()
+    assert not (Path(on_ray.output_url) / "spool").exists()
+    ws.close()

@@ -145,11 +145,15 @@ def read_files(
         frames.append(frame)
     data = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if columns is not None:
-        missing = [c for c in columns if c not in data.columns]
-        if missing:
-            has = ", ".join(map(str, data.columns))
-            raise InvalidInputError(f"the input lacks column(s) {', '.join(map(repr, missing))}; it has: {has}")
+        require_columns(data, columns)
     return data
+
+
+def require_columns(data: Any, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        has = ", ".join(map(str, data.columns))
+        raise InvalidInputError(f"the input lacks column(s) {', '.join(map(repr, missing))}; it has: {has}")
 
 
 def read_file(path: str, fmt: str) -> Any:
@@ -465,6 +469,16 @@ def partition_rows(data: Any, by: Sequence[str]) -> list[tuple[tuple[Any, ...], 
     for values, rows in zip(keys, np.split(order, bounds), strict=True):
         out.append((values if isinstance(values, tuple) else (values,), {c: v[rows] for c, v in columns.items()}))
     return out
+
+
+def plain(value: Any) -> Any:
+    """A partition value as JSON keeps it (numpy scalars to Python's)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def partition_key(partition: Mapping[str, Any]) -> str:
+    """A partition's task key: ``Device=3/Tag=2``."""
+    return "/".join(f"{c}={v}" for c, v in partition.items())
 
 
 def write_columns(

@@ -30,7 +30,7 @@ from ..errors import ConflictError, InvalidInputError, ModelportError
 from ..registry import Workspace
 from ..registry.tables import utcnow
 from ..settings import BatchSettings
-from . import datasets
+from . import datasets, spool
 from .engines import Engine, EnginePool, create_engine
 from .pipeline import Pipeline, ScoreStep, ScriptStep, Step, dependencies
 from .records import Run
@@ -148,22 +148,9 @@ class RunExecutor:
                     continue
                 if engine is None:  # started before planning, so its workers start while the run reads its input
                     engine = self._engine(run)
-                planned = self._plan(run, pipeline, step, outputs[step.name], cwd, code_dir, context)
-                missing: set[str] = set()
-                if existing:  # a retry: only what did not complete, with the ids it already has
-                    ids = {t.key: t.id for t in existing}
-                    todo = {t.key for t in existing if t.status != "completed"}
-                    planned = [p for p in planned if p.key in todo]
-                    missing = todo - {p.key for p in planned}
-                    self.runs.update_tasks(
-                        [(ids[k], {"status": "failed", "error": "its data is no longer in the input"}) for k in missing]
-                        + [(ids[p.key], {k: p.row[k] for k in ("model", "output") if k in p.row}) for p in planned]
-                    )
-                else:
-                    ids = self.runs.add_tasks(run.id, step.name, [p.row for p in planned])
-                retries = int(context.get("retries", _int(step.retries, "retries", step.name, minimum=0)))
-                ok = self._run_tasks(run, step, planned, ids, engine, retries)
-                step_ok[step.name] = ok and not missing
+                step_ok[step.name] = self._step(
+                    run, pipeline, step, outputs[step.name], cwd, code_dir, context, existing, engine
+                )
                 if self.runs.cancel_requested(run.id):
                     break
         finally:
@@ -182,6 +169,40 @@ class RunExecutor:
             detail = f"; first error ({first.step}/{first.key}): {(first.error or '').splitlines()[0]}" if first else ""
             return "failed", f"{len(bad)} of {len(tasks)} tasks failed in step(s) {', '.join(failed)}{detail}"
         return "completed", None
+
+    def _step(
+        self,
+        run: Run,
+        pipeline: Pipeline,
+        step: Step,
+        out_dir: str,
+        cwd: str | None,
+        code_dir: Path | None,
+        context: dict[str, Any],
+        existing: Sequence[Any],
+        engine: Engine,
+    ) -> bool:
+        """Plan the step's tasks and run them: all of them, or on a retry (``existing``: its tasks recorded) those
+        that did not complete, with the ids they have. Whether every task completed."""
+        try:
+            planned = self._plan(run, pipeline, step, out_dir, cwd, code_dir, context)
+            missing: set[str] = set()
+            if existing:
+                ids = {t.key: t.id for t in existing}
+                todo = {t.key for t in existing if t.status != "completed"}
+                planned = [p for p in planned if p.key in todo]
+                missing = todo - {p.key for p in planned}
+                self.runs.update_tasks(
+                    [(ids[k], {"status": "failed", "error": "its data is no longer in the input"}) for k in missing]
+                    + [(ids[p.key], {k: p.row[k] for k in ("model", "output") if k in p.row}) for p in planned]
+                )
+            else:
+                ids = self.runs.add_tasks(run.id, step.name, [p.row for p in planned])
+            retries = int(context.get("retries", _int(step.retries, "retries", step.name, minimum=0)))
+            return self._run_tasks(run, step, planned, ids, engine, retries) and not missing
+        finally:
+            if isinstance(step, ScoreStep) and step.partition_by:  # a large input cut while planning
+                spool.remove(_spool(run, step))
 
     def _engine(self, run: Run) -> Engine:
         workers = run.workers or self.settings.workers
@@ -257,15 +278,12 @@ class RunExecutor:
         out_format = step.output.format or fmt  # csv or parquet: also the extension of the files written
         partitions: list[tuple[str, dict[str, Any], Any, tuple[str, ...]]] = []
         parts: dict[str, tuple[str, tuple[int, ...]]] = {}  # split_rows: a part's output name and where it lies
+        spooled: dict[str, tuple[spool.Blob, ...]] = {}  # a large input cut: where a partition's rows lie
         dtypes: dict[str, Any] = {}
+        above = self.settings.stream_above_mb
+        stream_bytes = None if math.isinf(above) else int(above * 2**20)
         if step.partition_by:
-            needed = [*step.partition_by, *(step.features or ()), *(step.keep or ())]
-            data = datasets.read_files(files, fmt, root, columns=list(dict.fromkeys(needed)))
-            dtypes = datasets.text_dtypes(data)
-            for values, rows in datasets.partition_rows(data, step.partition_by):
-                partition = {c: _plain(v) for c, v in zip(step.partition_by, values, strict=True)}
-                key = "/".join(f"{c}={v}" for c, v in partition.items())
-                partitions.append((key, partition, rows, ()))
+            partitions, spooled, dtypes = self._partitions(run, step, files, fmt, root, stream_bytes)
         else:
             split = None if step.split_rows is None else _int(step.split_rows, "split_rows", step.name, minimum=1)
             for path in files:
@@ -284,8 +302,6 @@ class RunExecutor:
             )
         refs = {key: step.model.format(**partition) for key, partition, _, _ in partitions}
         bindings = self._bind_models(step, refs)
-        above = self.settings.stream_above_mb
-        stream_bytes = None if math.isinf(above) else int(above * 2**20)
         planned = []
         named: dict[str, str] = {}  # output name -> the task writing it
         for key, partition, frame, inputs in partitions:
@@ -333,9 +349,40 @@ class RunExecutor:
                 stream_bytes=stream_bytes,
                 piece_rows=self.settings.stream_piece_rows,
                 part=parts[key][1] if key in parts else None,
+                spooled=spooled.get(key, ()),
             )
             planned.append(_Planned(key, row, work))
         return planned
+
+    def _partitions(
+        self, run: Run, step: ScoreStep, files: Sequence[str], fmt: str, root: str, stream_bytes: int | None
+    ) -> tuple[
+        list[tuple[str, dict[str, Any], Any, tuple[str, ...]]], dict[str, tuple[spool.Blob, ...]], dict[str, Any]
+    ]:
+        """A partitioned step's partitions, with their rows; of an input larger than ``stream_bytes``, cut a piece at
+        a time into files, with where their rows lie instead (``spool.cut``). And the dtypes of its text columns."""
+        needed = list(dict.fromkeys([*step.partition_by, *(step.features or ()), *(step.keep or ())]))
+        groups: list[tuple[tuple[Any, ...], Any]]
+        if stream_bytes is not None and datasets.data_size(files, fmt) > stream_bytes:
+            folder = _spool(run, step)
+            done = spool.cut(files, fmt, root, step.partition_by, needed, self.settings.stream_piece_rows, folder)
+            parts, pieces = len(done.partitions), done.pieces
+            logger.info("step %s: %d rows cut into %d partitions, %d pieces", step.name, done.rows, parts, pieces)
+            groups, dtypes = list(done.partitions), done.dtypes
+        else:
+            data = datasets.read_files(files, fmt, root, columns=needed)
+            groups, dtypes = datasets.partition_rows(data, step.partition_by), datasets.text_dtypes(data)
+        partitions: list[tuple[str, dict[str, Any], Any, tuple[str, ...]]] = []
+        spooled: dict[str, tuple[spool.Blob, ...]] = {}
+        for values, rows in groups:
+            partition = {c: datasets.plain(v) for c, v in zip(step.partition_by, values, strict=True)}
+            key = datasets.partition_key(partition)
+            if isinstance(rows, tuple):  # where they lie
+                spooled[key] = rows
+                partitions.append((key, partition, None, ()))
+            else:
+                partitions.append((key, partition, rows, ()))
+        return partitions, spooled, dtypes
 
     def _bind_models(
         self, step: ScoreStep, refs: Mapping[str, str]
@@ -501,9 +548,9 @@ def _failed(error: str, attempt: int, duration: float | None = None) -> dict[str
     return {"status": "failed", "error": error, "attempts": attempt, "duration_s": duration, "ended_at": utcnow()}
 
 
-def _plain(value: Any) -> Any:
-    """A partition value as JSON keeps it (numpy scalars to Python's)."""
-    return value.item() if hasattr(value, "item") else value
+def _spool(run: Run, step: Step) -> str:
+    """Where a large partitioned input of the step is cut into its partitions (``spool.cut``)."""
+    return datasets.join(run.output_url, "spool", step.name)
 
 
 def _int(value: Any, what: str, step: str, minimum: int) -> int:

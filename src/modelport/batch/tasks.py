@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from ..errors import InvalidInputError, ModelportError
 from ..registry.loading import model_context
 from ..registry.records import ModelVersion
 from ..runtimes import Runtime, create_runtime
-from . import datasets
+from . import datasets, spool
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class ScoreSpec:
     stream_bytes: int | None = None  # input files of more bytes are read a piece at a time (None: always whole)
     piece_rows: int = 100_000  # rows a piece, rounded up to whole mini-batches (BatchSettings.stream_piece_rows)
     part: tuple[int, ...] | None = None  # a part of the file (the step's split_rows): datasets.parts_of
+    spooled: tuple[tuple[str, int, int], ...] = ()  # a large input cut by the run: where the rows lie (spool.cut)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def _score(
     """Works on the partition's columns as arrays, not on a DataFrame: most of a small task's time went to pandas
     indexing, copying and writing before. Input files of more than ``work.stream_bytes`` are scored a piece at a
     time (``_score_pieces``), in memory that does not grow with them."""
-    if work.data is None and work.stream_bytes is not None:
+    if work.data is None and not work.spooled and work.stream_bytes is not None:
         size = datasets.data_size(work.inputs, work.input_format, work.part)
         if size > work.stream_bytes:
             try:
@@ -343,14 +344,18 @@ def _score_pass(
 
 
 def _input_types(work: ScoreSpec, piece: int) -> dict[str, Any]:
-    """The types of the input's columns that change from piece to piece, as a whole read gives them: one pass
-    that only reads (what a CSV parser infers of each piece, widened as ``_wider`` says)."""
+    return widened_types(
+        datasets.iter_frames(work.inputs, work.input_format, work.input_root, piece, work.partition or None, work.part)
+    )
+
+
+def widened_types(frames: Iterable[Any]) -> dict[str, Any]:
+    """The types of the columns that change from piece to piece (``frames``, read in turn), as a whole read gives
+    them: what a CSV parser infers of each piece, widened as ``_wider`` says."""
     types: dict[str, Any] = {}
     missing: dict[str, bool] = {}
     varied: set[str] = set()
-    for frame in datasets.iter_frames(
-        work.inputs, work.input_format, work.input_root, piece, work.partition or None, work.part
-    ):
+    for frame in frames:
         for name, dtype in frame.dtypes.items():
             if _is_float(dtype):
                 missing[name] = missing.get(name, True) and bool(frame[name].isna().all())
@@ -434,6 +439,8 @@ def _rows(work: ScoreSpec) -> tuple[dict[str, Any], Mapping[str, Any]]:
         if isinstance(data, Mapping):
             return dict(data), work.dtypes
         return datasets.columns_of(data), datasets.text_dtypes(data)
+    if work.spooled:
+        return spool.read(work.spooled), work.dtypes
     frame = datasets.read_files(work.inputs, work.input_format, work.input_root, part=work.part)
     if work.partition:
         mask = np.ones(len(frame), dtype=bool)
