@@ -1,9 +1,11 @@
 """Batch scoring of one large file with one model: time and peak memory of the worker and of the run's process.
 
-Setup (not measured): N rows (default 4 million) of 8 numeric features, an id and a timestamp column, written as one
-CSV and one Parquet file (pyarrow's default row groups) in a temporary workspace; a StandardScaler +
-LogisticRegression fitted on 20,000 of them and registered; a one-step pipeline that scores the input, unpartitioned
-(so one task per file), with the given mini-batch size, writing CSV for a CSV input and Parquet for Parquet.
+Setup (not measured): N rows (default 4 million) of 8 numeric features, an id, a timestamp and a site (0-19)
+column, written as one CSV and one Parquet file (pyarrow's default row groups) in a temporary workspace; a
+StandardScaler + LogisticRegression fitted on 20,000 of them and registered; a one-step pipeline per case that scores
+the input with the given mini-batch size, writing CSV for a CSV input and Parquet for Parquet: unpartitioned (one
+task per file, or per part with split_rows), or partitioned by site (a task per site, which the run cuts from the
+input: a piece at a time when it is larger than stream_above_mb, else read whole).
 
 Measured, each in a fresh process so that every peak is its own: a run on one local worker (``RunExecutor.execute``,
 from create to completed), and then, from /proc, the worker's peak resident memory (VmHWM) and the run's process'
@@ -44,14 +46,18 @@ from typing import Any  # noqa: E402
 HERE = Path(__file__).resolve().parent
 FEATURES = [f"x{i}" for i in range(8)]
 FORMATS = ("csv", "parquet")
-# case -> (input format, workers, split_rows): the "-split" cases cut the file into parts, a task each, on two
-# workers (this machine's cores): the Parquet file at its row groups, the CSV file every million rows; the others
-# are one task on one worker
+SITES = 20  # the partitioned cases' partitions: a "site" column of 0-19, drawn at random for each row
+# case -> (input format, workers, split_rows, partitioned): the "-split" cases cut the file into parts, a task each,
+# on two workers (this machine's cores): the Parquet file at its row groups, the CSV file every million rows; the
+# "-partitioned" cases score each site's rows as a task (partition_by: [site]) on two workers; the others are one
+# task on one worker
 CASES = {
-    "csv": ("csv", 1, None),
-    "parquet": ("parquet", 1, None),
-    "parquet-split": ("parquet", 2, 1),
-    "csv-split": ("csv", 2, 1_000_000),
+    "csv": ("csv", 1, None, False),
+    "parquet": ("parquet", 1, None, False),
+    "parquet-split": ("parquet", 2, 1, False),
+    "csv-split": ("csv", 2, 1_000_000, False),
+    "csv-partitioned": ("csv", 2, None, True),
+    "parquet-partitioned": ("parquet", 2, None, True),
 }
 
 
@@ -71,6 +77,7 @@ def setup(home: Path, rows: int, mini_batch: int, cases: list[str]) -> dict[str,
     frame = pd.DataFrame(values, columns=FEATURES)
     frame.insert(0, "id", [f"row-{i:09d}" for i in range(rows)])
     frame.insert(1, "TS", pd.date_range("2026-12-01", periods=rows, freq="s").strftime("%Y-%m-%d %H:%M:%S"))
+    frame.insert(2, "site", rng.integers(0, SITES, size=rows))
     labels = (values[:, 0] + 0.5 * values[:, 1] - values[:, 2] > 0).astype(int)
     model = make_pipeline(StandardScaler(), LogisticRegression()).fit(frame[FEATURES][:20000], labels[:20000])
     (home / "in").mkdir()
@@ -79,7 +86,7 @@ def setup(home: Path, rows: int, mini_batch: int, cases: list[str]) -> dict[str,
     with Workspace(home / "ws") as ws:
         ws.models.register("big", obj=model, framework="sklearn")
         for case in cases:
-            fmt, _, split = CASES[case]
+            fmt, _, split, partitioned = CASES[case]
             step = {
                 "name": "score",
                 "type": "score",
@@ -87,13 +94,15 @@ def setup(home: Path, rows: int, mini_batch: int, cases: list[str]) -> dict[str,
                 "input": str(home / "in" / f"data.{fmt}"),
                 "features": FEATURES,
                 "mini_batch_size": mini_batch,
-                "keep": ["id", "TS"],
+                "keep": ["id", "TS", "site"] if partitioned else ["id", "TS"],
                 "retries": 0,
             }
             if split is not None:
                 step["split_rows"] = split
+            if partitioned:
+                step["partition_by"] = ["site"]
             PipelineRegistry(ws).register(Pipeline.from_dict({"name": f"big-{case}", "steps": [step]}))
-    return {case: (home / "in" / f"data.{fmt}").stat().st_size for case, (fmt, _, _) in CASES.items()}
+    return {case: (home / "in" / f"data.{fmt}").stat().st_size for case, (fmt, *_) in CASES.items()}
 
 
 def measure(home: Path, case: str) -> dict[str, Any]:
@@ -153,8 +162,13 @@ def check(home: Path, case: str, outputs: list[str], rows: int) -> list[str]:
         problems.append(f"{fmt}: {len(out)} rows written, expected {rows}")
         return problems
     source = read(home / "in" / f"data.{fmt}")
+    if CASES[case][3]:  # a file a site: each in the input's order, the sites one after the other
+        for site, rows_of_site in out.groupby("site", sort=False):
+            if not (rows_of_site["id"].to_numpy() == source["id"][source["site"] == site].to_numpy()).all():
+                problems.append(f"{case}: site {site}'s ids out of order")
+        out = out.sort_values("id", ignore_index=True)
     if not (out["id"].to_numpy() == source["id"].to_numpy()).all():
-        problems.append(f"{fmt}: ids out of order")
+        problems.append(f"{case}: ids out of order")
     sample = np.linspace(0, rows - 1, 2000).astype(int)
     with Workspace(home / "ws") as ws:
         model = ws.models.load("big").model

@@ -103,6 +103,8 @@ def test_a_large_partitioned_csv_is_cut_in_pieces_into_the_partitions_of_a_whole
     assert _outputs(cut) == _outputs(whole)
     assert b",checked" in b"".join(_outputs(cut).values())
     assert not (Path(cut.output_url) / "spool").exists()  # removed when the step ended
+    log = Path(cut.tasks[0].log or "").read_text()
+    assert "rows, read from the 5 piece(s) the run cut its input in" in log
 
 
 def test_a_large_partitioned_parquet_file_keeps_its_types(tmp_path: Path) -> None:

@@ -214,7 +214,8 @@ def _score(
                 print(f"reading the input whole instead: {exc}", file=log)
     columns, dtypes = _rows(work)
     rows = _length(columns)
-    runtime = _runtime(work, cache, log, f"{rows} rows")
+    cut = f", read from the {len(work.spooled)} piece(s) the run cut its input in" if work.spooled else ""
+    runtime = _runtime(work, cache, log, f"{rows} rows{cut}")
     out = _scored(work, runtime, columns, dtypes)
     datasets.write_columns(out, work.output_url, work.output_format, sync=sync, dtypes=dtypes)
     return rows, rows, work.output_url
@@ -432,8 +433,8 @@ def _holds_missing(dtype: Any) -> bool:
 
 
 def _rows(work: ScoreSpec) -> tuple[dict[str, Any], Mapping[str, Any]]:
-    """The task's rows, by column, and the dtypes of its text columns: sent with the task, or read again from its
-    files (a retry, an input file)."""
+    """The task's rows, by column, and the dtypes of its text columns: sent with the task, read from where the run
+    put them (a large input it cut a piece at a time), or read again from its files (a retry, an input file)."""
     if work.data is not None:
         data = work.data
         if isinstance(data, Mapping):
