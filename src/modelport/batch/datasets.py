@@ -471,6 +471,16 @@ def partition_rows(data: Any, by: Sequence[str]) -> list[tuple[tuple[Any, ...], 
     return out
 
 
+def concatenated(arrays: Sequence[Any]) -> Any:
+    """Columns of the same name one after the other, as ``pd.concat`` joins them: one numpy array where they share
+    a dtype, pandas' own array where it gives one (categoricals, dates with a time zone, nullable integers)."""
+    if all(isinstance(a, np.ndarray) for a in arrays) and len({a.dtype for a in arrays}) == 1:
+        return np.concatenate(arrays)
+    pd = pandas()
+    joined = pd.concat([pd.Series(a) for a in arrays], ignore_index=True)
+    return joined.to_numpy() if isinstance(joined.dtype, np.dtype) else joined.array
+
+
 def plain(value: Any) -> Any:
     """A partition value as JSON keeps it (numpy scalars to Python's)."""
     return value.item() if hasattr(value, "item") else value

@@ -378,10 +378,8 @@ class RunExecutor:
             partition = {c: datasets.plain(v) for c, v in zip(step.partition_by, values, strict=True)}
             key = datasets.partition_key(partition)
             if isinstance(rows, tuple):  # where they lie
-                spooled[key] = rows
-                partitions.append((key, partition, None, ()))
-            else:
-                partitions.append((key, partition, rows, ()))
+                spooled[key], rows = rows, None
+            partitions.append((key, partition, rows, ()))
         return partitions, spooled, dtypes
 
     def _bind_models(

@@ -13,6 +13,7 @@ The files are the run's own, read by its workers as the models are; the run remo
 
 from __future__ import annotations
 
+import functools
 import logging
 import pickle
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import fsspec
-import numpy as np
 
 from . import datasets
 
@@ -57,16 +57,16 @@ def cut(
     ``needed``: the columns the step reads, which the input must have."""
     from .tasks import widened_types
 
-    read_as: dict[str, Any] = {}
+    attempt = functools.partial(_cut, files, fmt, root, by, needed, rows, folder)
     try:
-        return _cut(files, fmt, root, by, needed, rows, folder, read_as)
+        return attempt({})
     except _TypesChanged:
         pass
     read_as = widened_types(datasets.iter_frames(files, fmt, root, rows))
     changes = ", ".join(f"{name!r} to {dtype}" for name, dtype in read_as.items())
     logger.info("column types change between pieces of the input: reading it again with %s", changes)
     try:
-        return _cut(files, fmt, root, by, needed, rows, folder, read_as)
+        return attempt(read_as)
     except _TypesChanged:  # what read_as parses and casts cannot change again
         raise AssertionError("column types still changed between pieces with the whole read's types") from None
 
@@ -129,27 +129,14 @@ def _key(by: Sequence[str], values: Sequence[Any]) -> str:
 def read(blobs: Sequence[Blob]) -> dict[str, Any]:
     """A partition's rows, by column, as ``datasets.partition_rows`` of the whole input gives them: its rows of
     each piece, joined in the input's order."""
-    by_file: dict[str, list[tuple[int, int, int]]] = {}
-    for number, (url, offset, length) in enumerate(blobs):
-        by_file.setdefault(url, []).append((number, offset, length))
-    found: dict[int, dict[str, Any]] = {}
-    for url, where in by_file.items():
+    parts: list[dict[str, Any]] = []
+    for url, offset, length in blobs:  # a file a piece
         with fsspec.open(url, "rb") as f:
-            for number, offset, length in where:
-                f.seek(offset)
-                found[number] = pickle.loads(f.read(length))
-    parts = [found[number] for number in range(len(blobs))]
+            f.seek(offset)
+            parts.append(pickle.loads(f.read(length)))
     if len(parts) == 1:
         return parts[0]
-    return {name: _concatenated([p[name] for p in parts]) for name in parts[0]}
-
-
-def _concatenated(arrays: Sequence[Any]) -> Any:
-    if all(isinstance(a, np.ndarray) for a in arrays) and len({a.dtype for a in arrays}) == 1:
-        return np.concatenate(arrays)
-    pd = datasets.pandas()  # pandas' own arrays (categoricals, dates with a time zone, nullable integers)
-    joined = pd.concat([pd.Series(a) for a in arrays], ignore_index=True)
-    return joined.to_numpy() if isinstance(joined.dtype, np.dtype) else joined.array
+    return {name: datasets.concatenated([p[name] for p in parts]) for name in parts[0]}
 
 
 def remove(folder: str) -> None:

@@ -525,15 +525,8 @@ def _joined(chunks: Sequence[Mapping[str, Any]], name: str) -> dict[str, Any]:
         raise InvalidInputError("the model answered different outputs for different mini-batches of the same rows")
     if len(chunks) == 1:
         return dict(chunks[0])
-    joined = {}
-    for n in names:
-        parts = [np.asarray(c[n]) for c in chunks]
-        if len({p.dtype for p in parts}) == 1:
-            joined[n] = np.concatenate(parts)
-        else:  # mini-batches that came out in different types: joined as pandas joins them
-            pd = datasets.pandas()
-            joined[n] = pd.concat([pd.Series(p) for p in parts], ignore_index=True).to_numpy()
-    return joined
+    # mini-batches that came out in different types are joined as pandas joins them
+    return {n: datasets.concatenated([np.asarray(c[n]) for c in chunks]) for n in names}
 
 
 def _prediction_columns(raw: Any, name: str, rows: int, runtime: Runtime) -> dict[str, Any]:
