@@ -118,6 +118,8 @@ def test_a_missing_model_fails_its_task_alone_and_retry_reruns_only_it(
     assert len(good) == 14
 
     register_sensors(ws, {(2, 3): sensor_models[(2, 3)]})
+    left = Path(bad.output or "").parent / f".{Path(bad.output or '').name}.{'0' * 32}.partial"
+    left.write_bytes(b"TS,Device")  # as a worker killed while writing that output leaves it
     assert runs.retry(run.id).status == "queued"
     again = RunExecutor(ws).execute(run.id)
 
@@ -129,6 +131,7 @@ def test_a_missing_model_fails_its_task_alone_and_retry_reruns_only_it(
     assert fixed.status == "completed" and fixed.model == "sensor-2-3:1"
     written = pd.read_csv(fixed.output or "")
     np.testing.assert_array_equal(written["Prediction"].to_numpy(), _expected(readings, sensor_models, 2, 3))
+    assert not left.exists()  # the step swept what the killed attempt left, once every attempt had ended
     ws.close()
 
 
@@ -259,15 +262,36 @@ def test_a_failed_step_skips_the_steps_that_need_it(tmp_path: Path) -> None:
     ws.close()
 
 
-def test_a_run_whose_executor_died_is_failed_when_stale_and_can_be_retried(iot: Workspace) -> None:
+def test_a_run_whose_executor_died_is_failed_when_stale_and_can_be_retried(iot: Workspace, tmp_path: Path) -> None:
+    """And what it left goes: the input it had cut, and outputs half-written in its folder and beside its lost
+    tasks' outputs elsewhere."""
     runs = RunRegistry(iot)
     run = runs.create("iot-anomaly", cwd=str(Path.cwd()))
     assert runs.claim(run.id)  # claimed by a process that then dies without a word
     keys = [f"Device={d}/Tag={t}" for d in (1, 2, 3) for t in range(1, 6)]  # a step's tasks are planned at once
-    runs.add_tasks(run.id, "score", [{"key": k, "status": "running" if k.endswith("=1") else "pending"} for k in keys])
+    ids = runs.add_tasks(
+        run.id, "score", [{"key": k, "status": "running" if k.endswith("=1") else "pending"} for k in keys]
+    )
+
+    external = tmp_path / "elsewhere"  # a task writing outside the run's folder (output.url)
+    runs.update_tasks([(next(iter(ids.values())), {"output": str(external / "predictions-1-1.csv")})])
+    cut = Path(run.output_url) / "spool" / "score"
+    cut.mkdir(parents=True)
+    (cut / "piece-00000.pickle").write_bytes(b"rows")  # the input it had cut
+    outputs = Path(run.output_url) / "outputs" / "score"
+    outputs.mkdir(parents=True)
+    (outputs / "predictions-1-2.csv").write_bytes(b"whole")
+    (outputs / f".predictions-1-3.csv.{'a' * 32}.partial").write_bytes(b"half")
+    external.mkdir()
+    (external / f".predictions-1-1.csv.{'b' * 32}.partial").write_bytes(b"half")
+    (external / "notes.partial").write_bytes(b"not ours")  # not a name a writer of modelport's gives
 
     assert runs.fail_stale(after_s=3600) == []  # its claim is a heartbeat: not stale yet
+    assert cut.exists()
     assert runs.fail_stale(after_s=0) == [run.id]
+    assert not (Path(run.output_url) / "spool").exists()
+    assert [p.name for p in outputs.iterdir()] == ["predictions-1-2.csv"]
+    assert [p.name for p in external.iterdir()] == ["notes.partial"]
 
     failed = runs.get(run.id)
     assert failed.status == "failed" and "no heartbeat" in (failed.error or "")

@@ -523,15 +523,11 @@ class OutputFile:
     def __init__(self, url: str, fmt: str, sync: bool = True) -> None:
         self.url, self.fmt, self.sync = url, fmt, sync
         self.bytes = 0
-        self._local = _local_path(url)
-        if self._local is None:
-            fs, path = fsspec.core.url_to_fs(url)
-            if "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
-                self._local = path
+        self._local = _on_this_disk(url)
         if self._local is not None:
             parent = os.path.dirname(self._local)
             os.makedirs(parent, exist_ok=True)
-            self._temporary = Path(parent) / f".{Path(self._local).name}.{uuid.uuid4().hex}.partial"
+            self._temporary = Path(parent) / _partial_name(self._local)
         else:
             self._temporary = Path(tempfile.mkdtemp(prefix="modelport-output-")) / Path(url).name
         self._parquet: Any = None
@@ -692,7 +688,7 @@ def write_bytes(url: str, data: bytes, sync: bool = True) -> None:
             return
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    temporary = Path(parent) / f".{Path(path).name}.{uuid.uuid4().hex}.partial"
+    temporary = Path(parent) / _partial_name(path)
     try:
         with open(temporary, "wb") as f:
             f.write(data)
@@ -702,6 +698,41 @@ def write_bytes(url: str, data: bytes, sync: bool = True) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+_PARTIAL = re.compile(r"^\..+\.[0-9a-f]{32}\.partial$")
+
+
+def _partial_name(path: str) -> str:
+    """The temporary name a file is written under before it is renamed into place: hidden, unique to the writer."""
+    return f".{os.path.basename(path)}.{uuid.uuid4().hex}.partial"
+
+
+def discard_partials(url: str) -> int:
+    """Remove, under a folder on this machine's disk, the temporary files (``_partial_name``) of writers that were
+    killed mid-write (a lost worker, a killed run), and return how many. Call it only when nothing writes there any
+    more: a live writer's file would go too. Elsewhere there are none: a file there is put in one upload."""
+    folder = _on_this_disk(url)
+    if folder is None or not os.path.isdir(folder):
+        return 0
+    removed = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            if _PARTIAL.match(name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(parent, name))
+                    removed += 1
+    return removed
+
+
+def _on_this_disk(url: str) -> str | None:
+    """The local path of a plain path or a ``file:`` URL; None for anything on another store."""
+    path = _local_path(url)
+    if path is None:
+        fs, path = fsspec.core.url_to_fs(url)
+        if "file" not in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+            return None
+    return path
 
 
 def _local_path(url: str) -> str | None:

@@ -5,6 +5,7 @@ only its failed (or canceled) tasks to do."""
 from __future__ import annotations
 
 import builtins
+import logging
 import os
 import socket
 import uuid
@@ -19,10 +20,12 @@ from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..registry import Workspace
 from ..registry.db import read_session, write_session
 from ..registry.tables import PipelineRow, PipelineVersionRow, RunRow, TaskRow, as_utc, utcnow
-from . import datasets
+from . import datasets, spool
 from .engines import ENGINES
 from .pipelines import PipelineRegistry
 from .records import FINISHED, Run, Task
+
+logger = logging.getLogger(__name__)
 
 
 class RunNotFoundError(NotFoundError):
@@ -190,18 +193,24 @@ class RunRegistry:
 
     def fail_stale(self, after_s: float = STALE_AFTER_S) -> builtins.list[str]:
         """Fail the running runs whose executor has not sent a heartbeat for ``after_s`` seconds (it was killed, or
-        its machine went down): their running tasks fail with them, and ``runs retry`` takes them up again."""
+        its machine went down): their running tasks fail with them, and ``runs retry`` takes them up again. What the
+        dead executor left behind goes: the input it had cut (a retry cuts it again) and outputs half-written under
+        the run's folder and beside its lost tasks' outputs."""
         cutoff = utcnow() - timedelta(seconds=after_s)
         with write_session(self.engine) as session:
-            stale = list(
-                session.scalars(
-                    select(RunRow.id).where(
-                        RunRow.status == "running", or_(RunRow.heartbeat_at.is_(None), RunRow.heartbeat_at < cutoff)
-                    )
+            found = session.execute(
+                select(RunRow.id, RunRow.output_url).where(
+                    RunRow.status == "running", or_(RunRow.heartbeat_at.is_(None), RunRow.heartbeat_at < cutoff)
                 )
-            )
-            if not stale:
+            ).all()
+            if not found:
                 return []
+            stale = [run_id for run_id, _ in found]
+            outputs = session.scalars(
+                select(TaskRow.output).where(
+                    TaskRow.run_id.in_(stale), TaskRow.status == "running", TaskRow.output.is_not(None)
+                )
+            ).all()
             reason = f"its executor stopped: no heartbeat for {after_s:.0f} s (retry it with modelport runs retry)"
             session.execute(
                 update(RunRow)
@@ -215,6 +224,8 @@ class RunRegistry:
                 .values(status="failed", error="lost with the run's executor")
                 .execution_options(synchronize_session=False)
             )
+        folders = {url for _, url in found} | {o.rsplit("/", 1)[0] for o in outputs if o and "/" in o}
+        _clean_up(sorted(folders), [datasets.join(url, "spool") for _, url in found])
         return stale
 
     def cancel_requested(self, run_id: str) -> bool:
@@ -279,6 +290,19 @@ class RunRegistry:
     def set_context(self, run_id: str, context: Mapping[str, Any]) -> None:
         with write_session(self.engine) as session:
             session.execute(update(RunRow).where(RunRow.id == run_id).values(context=dict(context)))
+
+
+def _clean_up(folders: Sequence[str], cuts: Sequence[str]) -> None:
+    for cut in cuts:
+        spool.remove(cut)
+    for folder in folders:
+        try:
+            removed = datasets.discard_partials(folder)
+        except OSError as exc:
+            logger.warning("cannot look for half-written outputs under %s: %s", folder, exc)
+            continue
+        if removed:
+            logger.info("removed %d half-written output(s) of a stopped run under %s", removed, folder)
 
 
 def _when(moment: datetime | None) -> datetime | None:
