@@ -175,3 +175,27 @@ def test_the_cut_reads_back_each_partitions_rows_in_the_inputs_order(tmp_path: P
         assert list(got) == list(whole[values])
         for name, column in got.items():
             np.testing.assert_array_equal(column, whole[values][name])
+
+
+@pytest.mark.parametrize(("piece", "read"), [(150, [0, 150, 300, 450, 600, 700]), (0, [0, 700])])
+def test_planning_reports_the_rows_read_before_the_tasks_start(tmp_path: Path, piece: int, read: list[int]) -> None:
+    """A progress bar has something to show while a large input is read and cut: the rows so far, piece by piece
+    where it is cut in pieces, all before the first task's progress."""
+    from modelport.batch import Progress
+
+    ws = _workspace(tmp_path)
+    _readings(700).to_csv(tmp_path / "in.csv", index=False)
+    (tmp_path / "p.yaml").write_text(PIPELINE.format(input=tmp_path / "in.csv", keep=["id"], fmt="csv", by="site"))
+    PipelineRegistry(ws).register(tmp_path / "p.yaml")
+    settings = BatchSettings(stream_above_mb=0 if piece else float("inf"), stream_piece_rows=max(piece, 1))
+    seen: list[Progress] = []
+
+    run = RunExecutor(ws, settings=settings, on_progress=seen.append).execute(RunRegistry(ws).create("p").id)
+
+    assert run.status == "completed", run.error
+    planning = [p for p in seen if p.planning]
+    assert [p.rows for p in planning] == read
+    assert seen[: len(planning)] == planning and all(p.total == 0 and p.step == "score" for p in planning)
+    assert [p.elapsed_s for p in planning] == sorted(p.elapsed_s for p in planning)
+    assert seen[-1].total == 3 and seen[-1].done == 3 and seen[-1].rows == 700 and not seen[-1].planning
+    ws.close()

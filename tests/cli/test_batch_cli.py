@@ -83,6 +83,10 @@ def test_the_iot_example_from_the_command_line(iot_cli: Run, tmp_path: Path) -> 
         "Prediction",
     ]
 
+    shown = iot_cli("pipelines", "run", "iot-anomaly", "--wait").stderr.splitlines()  # no terminal: a line a stage
+    assert shown[:2] == ["step score: reading its input", "step score: 15 tasks"], shown
+    assert shown[2].startswith("step score: 15 tasks done, 0 failed, 4,800 rows in "), shown
+
 
 def test_batch_user_errors_are_one_line_and_exit_1(iot_cli: Run, tmp_path: Path) -> None:
     iot_cli("examples/iot/train.py", module=False)

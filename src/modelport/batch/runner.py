@@ -46,7 +46,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 @dataclass(frozen=True)
 class Progress:
-    """What a run has done so far in its current step."""
+    """What a run has done so far in its current step. While ``planning``, the step is reading and cutting its
+    input before its tasks start: ``rows`` is how many it has read so far, ``total`` is 0 and ``elapsed_s`` counts
+    from the start of planning; then from the first task on, ``rows`` counts the rows scored."""
 
     run_id: str
     step: str
@@ -55,6 +57,7 @@ class Progress:
     failed: int
     rows: int
     elapsed_s: float
+    planning: bool = False
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -271,6 +274,8 @@ class RunExecutor:
         self, run: Run, step: ScoreStep, out_dir: str, cwd: str | None, context: dict[str, Any]
     ) -> list[_Planned]:
         mini_batch = _int(step.mini_batch_size, "mini_batch_size", step.name, minimum=1)
+        planning = self._planning(run, step)
+        planning(0)
         recorded = context.setdefault("steps", {}).get(step.name)
         if recorded is None:
             files, fmt, root = datasets.resolve_files(datasets.absolute(step.input, cwd), step.format)
@@ -286,7 +291,7 @@ class RunExecutor:
         above = self.settings.stream_above_mb
         stream_bytes = None if math.isinf(above) else int(above * 2**20)
         if step.partition_by:
-            partitions, spooled, dtypes = self._partitions(run, step, files, fmt, root, stream_bytes)
+            partitions, spooled, dtypes = self._partitions(run, step, files, fmt, root, stream_bytes, planning)
         else:
             split = None if step.split_rows is None else _int(step.split_rows, "split_rows", step.name, minimum=1)
             for path in files:
@@ -358,22 +363,32 @@ class RunExecutor:
         return planned
 
     def _partitions(
-        self, run: Run, step: ScoreStep, files: Sequence[str], fmt: str, root: str, stream_bytes: int | None
+        self,
+        run: Run,
+        step: ScoreStep,
+        files: Sequence[str],
+        fmt: str,
+        root: str,
+        stream_bytes: int | None,
+        planning: Callable[[int], None],
     ) -> tuple[
         list[tuple[str, dict[str, Any], Any, tuple[str, ...]]], dict[str, tuple[spool.Blob, ...]], dict[str, Any]
     ]:
         """A partitioned step's partitions, with their rows; of an input larger than ``stream_bytes``, cut a piece at
-        a time into files, with where their rows lie instead (``spool.cut``). And the dtypes of its text columns."""
+        a time into files, with where their rows lie instead (``spool.cut``). And the dtypes of its text columns.
+        ``planning`` hears how many rows have been read, piece by piece where the input is cut in pieces."""
         needed = list(dict.fromkeys([*step.partition_by, *(step.features or ()), *(step.keep or ())]))
         groups: list[tuple[tuple[Any, ...], Any]]
         if stream_bytes is not None and datasets.data_size(files, fmt) > stream_bytes:
             folder = _spool(run, step)
-            done = spool.cut(files, fmt, root, step.partition_by, needed, self.settings.stream_piece_rows, folder)
+            piece_rows = self.settings.stream_piece_rows
+            done = spool.cut(files, fmt, root, step.partition_by, needed, piece_rows, folder, on_piece=planning)
             parts, pieces = len(done.partitions), done.pieces
             logger.info("step %s: %d rows cut into %d partitions, %d pieces", step.name, done.rows, parts, pieces)
             groups, dtypes = list(done.partitions), done.dtypes
         else:
             data = datasets.read_files(files, fmt, root, columns=needed)
+            planning(len(data))
             groups, dtypes = datasets.partition_rows(data, step.partition_by), datasets.text_dtypes(data)
         partitions: list[tuple[str, dict[str, Any], Any, tuple[str, ...]]] = []
         spooled: dict[str, tuple[spool.Blob, ...]] = {}
@@ -384,6 +399,16 @@ class RunExecutor:
                 spooled[key], rows = rows, None
             partitions.append((key, partition, rows, ()))
         return partitions, spooled, dtypes
+
+    def _planning(self, run: Run, step: Step) -> Callable[[int], None]:
+        """What tells the run's listener how planning the step goes: the rows read so far."""
+        started = time.monotonic()
+
+        def report(rows: int) -> None:
+            if self.on_progress is not None:
+                self.on_progress(Progress(run.id, step.name, 0, 0, 0, rows, time.monotonic() - started, planning=True))
+
+        return report
 
     def _bind_models(
         self, step: ScoreStep, refs: Mapping[str, str]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,12 +52,14 @@ def cut(
     needed: Sequence[str],
     rows: int,
     folder: str,
+    on_piece: Callable[[int], None] | None = None,
 ) -> Spooled:
     """Cut the input's files into the partitions of ``by``, ``rows`` rows a piece, into files under ``folder``;
-    ``needed``: the columns the step reads, which the input must have."""
+    ``needed``: the columns the step reads, which the input must have; ``on_piece`` hears the rows cut so far after
+    each piece (from 0 again if the input must be read a second time)."""
     from .tasks import widened_types
 
-    attempt = functools.partial(_cut, files, fmt, root, by, needed, rows, folder)
+    attempt = functools.partial(_cut, files, fmt, root, by, needed, rows, folder, on_piece=on_piece)
     try:
         return attempt({})
     except _TypesChanged:
@@ -80,6 +82,7 @@ def _cut(
     rows: int,
     folder: str,
     read_as: Mapping[str, Any],
+    on_piece: Callable[[int], None] | None = None,
 ) -> Spooled:
     pd = datasets.pandas()
     fs, base = fsspec.core.url_to_fs(folder)
@@ -113,6 +116,8 @@ def _cut(
         keys.append(frame[list(by)].drop_duplicates())
         pieces += 1
         total += len(frame)
+        if on_piece is not None:
+            on_piece(total)
     partitions = []
     if keys and total:
         distinct = pd.concat(keys, ignore_index=True)

@@ -55,19 +55,41 @@ def execute_with_progress(ws: Workspace, run_id: str, *, address: str | None, sh
 
         def update(p: RunProgress) -> None:
             if p.step not in bars:
-                bars[p.step] = bar.add_task(p.step, total=p.total, failed=0, rows=0, rate=0)
+                bars[p.step] = bar.add_task(p.step, total=None, failed=0, rows=0, rate=0)
+            if p.planning:  # no tasks yet: a bar that waits, and how much of the input has been read
+                bar.update(bars[p.step], description=_planning(p))
+                return
             rate = f"{p.rows / p.elapsed_s:,.0f}" if p.elapsed_s > 0 else "0"
-            bar.update(bars[p.step], completed=p.done, total=p.total, failed=p.failed, rows=f"{p.rows:,}", rate=rate)
+            bar.update(
+                bars[p.step],
+                description=p.step,
+                completed=p.done,
+                total=p.total,
+                failed=p.failed,
+                rows=f"{p.rows:,}",
+                rate=rate,
+            )
 
         return RunExecutor(ws, address=address, on_progress=update).execute(run_id)
 
 
+def _planning(p: RunProgress) -> str:
+    read = f", {p.rows:,} rows read" if p.rows else ""
+    return f"{p.step}: reading its input{read}"
+
+
 def _plain_progress(show: bool) -> Any:
-    """Without a terminal (a log, CI): one line per step when it starts and when it ends."""
+    """Without a terminal (a log, CI): one line per step when it starts planning, when its tasks start and when they
+    end."""
     seen: dict[str, int] = {}
 
     def update(p: RunProgress) -> None:
         if not show:
+            return
+        if p.planning:
+            if p.step not in seen:
+                seen[p.step] = -1
+                err_console.print(f"step {p.step}: reading its input")
             return
         state = 0 if p.done < p.total else 1
         if seen.get(p.step, -1) >= state:
