@@ -95,7 +95,8 @@ class TooLargeError(ModelportError):
     code = "too_large"
 
 
-def _suggestion(candidates: Iterable[str]) -> str:
+def did_you_mean(candidates: Iterable[str]) -> str:
+    """The hint that ends a not-found message: `` Did you mean 'iris'?`` (nothing without candidates)."""
     names = list(candidates)
     if not names:
         return ""
@@ -114,7 +115,7 @@ class ModelNotFoundError(NotFoundError):
             message = f"model {name!r} has no alias {alias!r}."
         else:
             message = f"no model named {name!r}."
-        super().__init__(message + _suggestion(suggestions))
+        super().__init__(message + did_you_mean(suggestions))
         self.name, self.version, self.alias = name, version, alias
 
 
@@ -126,5 +127,5 @@ class EnvironmentNotFoundError(NotFoundError):
             message = f"environment {name!r} has no version {version}."
         else:
             message = f"no environment named {name!r}."
-        super().__init__(message + _suggestion(suggestions))
+        super().__init__(message + did_you_mean(suggestions))
         self.name, self.version = name, version

@@ -115,7 +115,7 @@ def test_versions_follow_content_and_scripts(sqlite_workspace: Workspace, tmp_pa
         registry.get("job@published")
     assert registry.publish("job:1").published
     assert registry.get("job@published").version == 1
-    with pytest.raises(NotFoundError, match="did you mean job"):
+    with pytest.raises(NotFoundError, match=r"Did you mean 'job'\?"):
         registry.get("jobs")
     (tmp_path / "q.yaml").write_text("name: q\nsteps:\n  - {name: run, type: script, script: absent.py}\n")
     with pytest.raises(InvalidInputError, match=r"absent\.py does not exist"):

@@ -31,9 +31,13 @@ def iot_cli(tmp_path: Path) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELPORT_")}
     env.update(MODELPORT_HOME=str(tmp_path / "ws"), COLUMNS="200")
 
-    def run(*args: str, expect: int = 0, module: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, expect: int = 0, module: bool = True, extra: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "modelport", *args] if module else [sys.executable, *args]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180)
+        done = subprocess.run(
+            command, capture_output=True, text=True, cwd=tmp_path, env={**env, **(extra or {})}, timeout=180
+        )
         assert done.returncode == expect, f"exit {done.returncode}, expected {expect}\n{done.stdout}\n{done.stderr}"
         return done
 
@@ -95,7 +99,7 @@ def test_batch_user_errors_are_one_line_and_exit_1(iot_cli: Run, tmp_path: Path)
     bad_param = iot_cli("pipelines", "run", "iot-anomaly", "--param", "batch_size=lots", expect=1)
     assert "takes values of type int" in bad_param.stderr and "Traceback" not in bad_param.stderr
     unknown = iot_cli("pipelines", "run", "iot-anomly", expect=1)
-    assert "did you mean iot-anomaly" in unknown.stderr
+    assert "Did you mean 'iot-anomaly'?" in unknown.stderr
     assert "no run 'feedbeef'" in iot_cli("runs", "show", "feedbeef", expect=1).stderr
     (tmp_path / "broken.yaml").write_text(
         'name: broken\nsteps:\n  - {name: s, type: score, model: "m-{Device}", input: x}\n'
@@ -105,6 +109,19 @@ def test_batch_user_errors_are_one_line_and_exit_1(iot_cli: Run, tmp_path: Path)
         "pipelines", "run", "iot-anomaly", "--wait", "--param", "input=nowhere.csv", "--json", expect=1
     )
     assert json.loads(missing_input.stdout)["error"] == f"the input '{tmp_path / 'nowhere.csv'}' does not exist"
+    no_tasks = iot_cli("runs", "logs", json.loads(missing_input.stdout)["id"]).stdout
+    assert "ended failed before it had any tasks: the input" in no_tasks
+
+    for wait in ("--wait", "--no-wait"):  # a bad setting stops the command before it queues a run
+        bad = iot_cli("pipelines", "run", "iot-anomaly", wait, extra={"MODELPORT_BATCH_WORKERS": "x"}, expect=1)
+        assert bad.stderr.startswith("error: invalid setting MODELPORT_BATCH_WORKERS='x'"), bad.stderr
+    assert [r["status"] for r in json.loads(iot_cli("runs", "list", "--json").stdout)] == ["failed"]
+
+    bogus = iot_cli("runs", "list", "--status", "bogus", expect=1).stderr
+    assert "a run's status is one of queued, running, completed, failed, canceled" in bogus
+    assert "Did you mean 'iot-anomaly'?" in iot_cli("runs", "list", "--pipeline", "iot-anomly", expect=1).stderr
+    assert iot_cli("runs", "list", "--status", "completed").stdout.strip() == "no runs with status completed"
+    assert "from 4 characters on" in iot_cli("runs", "show", "f", expect=1).stderr
 
 
 def test_a_split_file_is_scored_in_parts_and_downloaded_in_its_folder(iot_cli: Run, tmp_path: Path) -> None:

@@ -262,6 +262,15 @@ def test_help_lists_every_command_in_order_and_each_loads() -> None:
     assert load_command("serve").params[0].name == "models"
 
 
+def test_the_root_help_flows_each_commands_description() -> None:
+    """A docstring's line breaks are the source's, not the help's: the root's list joins them into flowing text."""
+    from modelport.cli.app import load_command
+
+    serve = load_command("serve")
+    assert serve.short_help is not None and "\n" not in serve.short_help
+    assert "until interrupted (Ctrl-C or SIGTERM drain in-flight requests first)." in serve.short_help
+
+
 def test_version_imports_no_command() -> None:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "modelport", "--version"], capture_output=True, text=True, timeout=60

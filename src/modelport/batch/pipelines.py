@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import InvalidInputError, NotFoundError, did_you_mean
 from ..registry import Workspace
 from ..registry.db import read_session, write_session
 from ..registry.naming import get_or_create_name, next_version
@@ -27,11 +27,9 @@ MAX_SOURCE_FILES = 1000
 class PipelineNotFoundError(NotFoundError):
     def __init__(self, name: str, version: int | None = None, suggestions: builtins.list[str] | None = None) -> None:
         if version is not None:
-            message = f"pipeline {name!r} has no version {version}"
+            message = f"pipeline {name!r} has no version {version}."
         else:
-            message = f"no pipeline named {name!r}"
-            if suggestions:
-                message += f"; did you mean {', '.join(suggestions)}?"
+            message = f"no pipeline named {name!r}." + did_you_mean(suggestions or ())
         super().__init__(message)
 
 

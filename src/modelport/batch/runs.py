@@ -19,18 +19,23 @@ from sqlalchemy.orm import Session, selectinload
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..registry import Workspace
 from ..registry.db import read_session, write_session
+from ..registry.refs import closest
 from ..registry.tables import PipelineRow, PipelineVersionRow, RunRow, TaskRow, as_utc, utcnow
 from . import datasets, spool
 from .engines import ENGINES
-from .pipelines import PipelineRegistry
-from .records import FINISHED, Run, Task
+from .pipelines import PipelineNotFoundError, PipelineRegistry
+from .records import FINISHED, RUN_STATES, Run, Task
 
 logger = logging.getLogger(__name__)
 
 
+MIN_PREFIX = 4  # characters of a run's id that find it, when they start no other run's
+
+
 class RunNotFoundError(NotFoundError):
     def __init__(self, run_id: str) -> None:
-        super().__init__(f"no run {run_id!r}: see modelport runs list")
+        short = f" (a start of an id finds its run from {MIN_PREFIX} characters on)" if len(run_id) < MIN_PREFIX else ""
+        super().__init__(f"no run {run_id!r}{short}: see modelport runs list")
 
 
 STALE_AFTER_S = 120.0  # a running run whose executor is silent this long is failed by fail_stale
@@ -116,7 +121,7 @@ class RunRegistry:
     def _row(self, session: Any, run_id: str) -> RunRow:
         query = select(RunRow).options(selectinload(RunRow.tasks), selectinload(RunRow.version))
         row = session.scalars(query.where(RunRow.id == run_id)).one_or_none()
-        if row is None and len(run_id) >= 4:  # a unique prefix, as people type them
+        if row is None and len(run_id) >= MIN_PREFIX:  # a unique prefix, as people type them
             rows = session.scalars(query.where(RunRow.id.startswith(run_id)).limit(2)).all()
             if len(rows) == 1:
                 row = rows[0]
@@ -128,7 +133,14 @@ class RunRegistry:
         return found
 
     def list(self, pipeline: str | None = None, status: str | None = None, limit: int = 50) -> builtins.list[Run]:
+        """Runs, newest first: of one pipeline (which must exist), in one state (one of ``RUN_STATES``)."""
+        if status is not None and status not in RUN_STATES:
+            raise InvalidInputError(f"no run is ever {status!r}: a run's status is one of {', '.join(RUN_STATES)}")
         with read_session(self.engine) as session:
+            known = select(PipelineRow.id).where(PipelineRow.name == pipeline)
+            if pipeline is not None and session.scalar(known) is None:
+                names = session.scalars(select(PipelineRow.name)).all()
+                raise PipelineNotFoundError(pipeline, suggestions=closest(pipeline, names))
             query = select(RunRow).options(selectinload(RunRow.tasks), selectinload(RunRow.version))
             if pipeline is not None:
                 query = query.join(PipelineVersionRow).join(PipelineRow).where(PipelineRow.name == pipeline)

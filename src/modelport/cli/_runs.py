@@ -16,11 +16,30 @@ if TYPE_CHECKING:
     from ..batch import Progress as RunProgress
     from ..batch import Run
     from ..registry import Workspace
+    from ..settings import BatchSettings
 
 ENGINE_OPTION = typer.Option(help="Where tasks run: local (a process pool here) or ray.")
 
 
-def start_run(ctx: typer.Context, ws: Workspace, run: Run, *, wait: bool, json: bool, address: str | None) -> None:
+def batch_settings() -> BatchSettings:
+    """The batch settings from the environment, read before a run is created or queued again: a bad one
+    (``MODELPORT_BATCH_WORKERS=x``) stops the command there, rather than leaving a queued run behind that the
+    command could not execute (and a server would later execute with other settings)."""
+    from ..settings import BatchSettings
+
+    return BatchSettings()
+
+
+def start_run(
+    ctx: typer.Context,
+    ws: Workspace,
+    run: Run,
+    *,
+    wait: bool,
+    json: bool,
+    address: str | None,
+    settings: BatchSettings | None = None,
+) -> None:
     if not wait:
         _detach(ctx, ws, run, address)
         if json:
@@ -29,7 +48,7 @@ def start_run(ctx: typer.Context, ws: Workspace, run: Run, *, wait: bool, json: 
             console.print(f"started run {run.id} ({run.pipeline}:{run.pipeline_version}), status {run.status}")
             console.print(f"follow it with: modelport runs show {run.id}")
         return
-    finished = execute_with_progress(ws, run.id, address=address, show=not json)
+    finished = execute_with_progress(ws, run.id, address=address, show=not json, settings=settings)
     if json:
         print_json(finished.to_dict())
     else:
@@ -38,11 +57,13 @@ def start_run(ctx: typer.Context, ws: Workspace, run: Run, *, wait: bool, json: 
         raise typer.Exit(1)
 
 
-def execute_with_progress(ws: Workspace, run_id: str, *, address: str | None, show: bool) -> Run:
+def execute_with_progress(
+    ws: Workspace, run_id: str, *, address: str | None, show: bool, settings: BatchSettings | None = None
+) -> Run:
     from ..batch import RunExecutor
 
     if not show or not err_console.is_terminal:
-        return RunExecutor(ws, address=address, on_progress=_plain_progress(show)).execute(run_id)
+        return RunExecutor(ws, address=address, on_progress=_plain_progress(show), settings=settings).execute(run_id)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -70,7 +91,7 @@ def execute_with_progress(ws: Workspace, run_id: str, *, address: str | None, sh
                 rate=rate,
             )
 
-        return RunExecutor(ws, address=address, on_progress=update).execute(run_id)
+        return RunExecutor(ws, address=address, on_progress=update, settings=settings).execute(run_id)
 
 
 def _planning(p: RunProgress) -> str:

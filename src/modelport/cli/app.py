@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 from typing import Annotated
 
@@ -43,7 +44,10 @@ def load_command(name: str) -> click.Command:
         return group
     single = typer.Typer(add_completion=False)
     single.command(name)(found)
-    return typer.main.get_command(single)
+    command = typer.main.get_command(single)
+    if command.short_help is None and command.help:  # the root's list: its first paragraph as one flowing line
+        command.short_help = " ".join(inspect.cleandoc(command.help).split("\n\n", 1)[0].split())
+    return command
 
 
 class LazyGroup(typer.core.TyperGroup):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ._output import JSON_OPTION, console, fields, open_workspace, parse_pairs, print_json, table, when
-from ._runs import ENGINE_OPTION, start_run
+from ._runs import ENGINE_OPTION, batch_settings, start_run
 
 if TYPE_CHECKING:
     from ..batch import PipelineVersion
@@ -155,6 +155,7 @@ def run(
     """Start a run of a pipeline; prints its id (and, with --wait, how it went)."""
     from ..batch import RunRegistry
 
+    settings = batch_settings()
     with open_workspace(ctx) as ws:
         created = RunRegistry(ws).create(
             ref,
@@ -164,4 +165,4 @@ def run(
             workers=workers,
             retries=retries,
         )
-        start_run(ctx, ws, created, wait=wait, json=json, address=address)
+        start_run(ctx, ws, created, wait=wait, json=json, address=address, settings=settings)

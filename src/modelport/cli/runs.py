@@ -10,10 +10,10 @@ import typer
 
 from ..errors import InvalidInputError, NotFoundError
 from ._output import JSON_OPTION, console, open_workspace, print_json, table, when
-from ._runs import execute_with_progress, start_run, summary, task_table
+from ._runs import batch_settings, execute_with_progress, start_run, summary, task_table
 
 if TYPE_CHECKING:
-    pass
+    from ..batch import Run
 
 app = typer.Typer(help="List, show, read the logs of, download, retry and cancel pipeline runs.", no_args_is_help=True)
 
@@ -35,7 +35,8 @@ def list_(
         print_json([r.to_dict(tasks=False) for r in runs])
         return
     if not runs:
-        console.print("no runs yet: modelport pipelines run NAME")
+        asked = [f"{what} {value}" for what, value in (("pipeline", pipeline), ("status", status)) if value]
+        console.print(f"no runs with {' and '.join(asked)}" if asked else "no runs yet: modelport pipelines run NAME")
         return
     table(
         ["run", "pipeline", "status", "tasks", "rows out", "trigger", "created", "seconds"],
@@ -94,12 +95,24 @@ def logs(
     if json:
         print_json([{"step": t.step, "task": t.key, "status": t.status, "log": texts[t.id]} for t in tasks])
         return
+    if not tasks:
+        console.print(_no_logs(run, failed), markup=False, highlight=False)
     for t in tasks:
         console.print(f"[bold]== {t.step}/{t.key} ({t.status}) ==[/bold]", markup=True)
         text = texts[t.id]
         console.print(
             "(no log: the task has not run)" if text is None else text.rstrip(), markup=False, highlight=False
         )
+
+
+def _no_logs(run: Run, failed: bool) -> str:
+    """Why a run has no task logs to show, rather than nothing."""
+    if failed and run.tasks:
+        return f"run {run.id} has no failed tasks ({run.status})"
+    if run.status in ("queued", "running"):
+        return f"run {run.id} is {run.status} and has no tasks yet"
+    why = f": {run.error}" if run.error else ""
+    return f"run {run.id} ended {run.status} before it had any tasks{why}"
 
 
 def _read_log(url: str | None) -> str | None:
@@ -159,9 +172,10 @@ def retry(
     """Run a failed run's failed (and canceled) tasks again; completed tasks and their outputs are kept."""
     from ..batch import RunRegistry
 
+    settings = batch_settings()
     with open_workspace(ctx) as ws:
         run = RunRegistry(ws).retry(run_id)
-        start_run(ctx, ws, run, wait=wait, json=json, address=address)
+        start_run(ctx, ws, run, wait=wait, json=json, address=address, settings=settings)
 
 
 @app.command()
