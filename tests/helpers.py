@@ -143,3 +143,15 @@ def open_workspace_worker(home: str, db_url: str, start: Any, results: Any) -> N
             return ws.environments.register("opened", python="3.11", requirements=["numpy"]).version
 
     _report(results, work)
+
+
+def take_inputs_worker(home: str, db_url: str, run_id: str, files: list[str], start: Any, results: Any) -> None:
+    """Wait for the others, then take for ``run_id`` the files of step ``score`` that no run took before."""
+    from modelport.batch import RunRegistry
+
+    def work() -> list[str]:
+        with Workspace(home, db_url=db_url) as ws:
+            start.wait(timeout=60)
+            return RunRegistry(ws).take_new_inputs(run_id, "score", files)
+
+    _report(results, work)

@@ -311,3 +311,25 @@ def test_the_ray_address_and_workers_come_from_settings_unless_given(
     assert RunExecutor(iot).address == "ray://head:10001"
     assert RunExecutor(iot).settings.workers == 3
     assert RunExecutor(iot, address="auto").address == "auto"
+
+
+def test_an_output_name_with_an_extension_picks_the_format_the_files_are_written_in(
+    iot: Workspace, readings: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Parquet in, ``predictions-{Device}-{Tag}.csv`` out: CSV files, not Parquet files named .csv."""
+    readings[readings.Device == 1].to_parquet(tmp_path / "readings.parquet", index=False)
+    source = str(tmp_path / "readings.parquet")
+    step = {"name": "score", "type": "score", "model": "sensor-{Device}-{Tag}", "input": source,
+            "partition_by": ["Device", "Tag"], "features": ["Value"], "keep": ["TS", "Value"]}  # fmt: skip
+    named = {**step, "output": {"name": "predictions-{Device}-{Tag}.csv"}}
+    PipelineRegistry(iot).register(Pipeline.from_dict({"name": "named", "steps": [named]}))
+
+    run = RunExecutor(iot).execute(RunRegistry(iot).create("named").id)
+
+    assert run.status == "completed", run.error
+    for task in run.tasks:
+        written = pd.read_csv(task.output or "")  # a Parquet file would not parse as CSV
+        assert list(written.columns) == ["TS", "Value", "Prediction"] and task.rows_out == len(written)
+    clash = {**step, "output": {"name": "p.csv", "format": "parquet"}}
+    with pytest.raises(InvalidInputError, match=r"output name 'p\.csv' says csv, but output format is parquet"):
+        Pipeline.from_dict({"name": "clash", "steps": [clash]})

@@ -80,6 +80,12 @@ class Output:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in {"name": self.name, "format": self.format, "url": self.url}.items() if v is not None}
 
+    @property
+    def named_format(self) -> str | None:
+        """The format the name's extension says (``.csv``; ``.parquet`` or ``.pq``), if it says one."""
+        suffix = os.path.splitext(self.name or "")[1].lower()
+        return {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix)
+
 
 @dataclass(frozen=True)
 class ScoreStep:
@@ -100,6 +106,7 @@ class ScoreStep:
     output: Output = field(default_factory=Output)
     retries: Any = 2
     depends_on: tuple[str, ...] = ()
+    new_files_only: bool = False  # score only the input files no earlier run of the pipeline took for this step
 
     type = "score"
 
@@ -118,6 +125,7 @@ class ScoreStep:
             "output": self.output.to_dict() or None,
             "retries": self.retries,
             "depends_on": list(self.depends_on) or None,
+            "new_files_only": self.new_files_only or None,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
@@ -351,6 +359,12 @@ def _check_score(step: ScoreStep, where: str) -> None:
     for fmt in (step.format, step.output.format):
         if fmt is not None and fmt not in FORMATS:
             raise InvalidInputError(f"{where}: format {fmt!r} is not one of {', '.join(FORMATS)}")
+    named = step.output.named_format
+    if step.output.format is not None and named is not None and named != step.output.format:
+        raise InvalidInputError(
+            f"{where}: output name {step.output.name!r} says {named}, but output format is {step.output.format}: "
+            "make them agree (or leave format out: the name's extension picks it)"
+        )
     if not step.prediction_column:
         raise InvalidInputError(f"{where}: prediction_column must not be empty")
     if step.split_rows is not None and step.partition_by:
@@ -412,6 +426,9 @@ def _step(raw: Any, index: int, origin: str) -> Step:
             labels = dict(tuple(pair) for pair in labels)
         if labels is not None and not isinstance(labels, dict):
             raise InvalidInputError(f"{where}: 'labels' must map predicted values to the values to write")
+        new_files_only = raw.get("new_files_only", False)
+        if not isinstance(new_files_only, bool):
+            raise InvalidInputError(f"{where}: 'new_files_only' must be true or false, not {new_files_only!r}")
         optional = {
             k: raw[k]
             for k in ("mini_batch_size", "split_rows", "method", "prediction_column", "format", "retries")
@@ -424,6 +441,7 @@ def _step(raw: Any, index: int, origin: str) -> Step:
             features=_names(raw.get("features"), where, "features"),
             keep=_names(raw.get("keep"), where, "keep"),
             labels=labels,
+            new_files_only=new_files_only,
             output=Output(**{k: None if v is None else str(v) for k, v in output.items()}),
             **common,
             **optional,

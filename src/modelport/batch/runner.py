@@ -279,11 +279,17 @@ class RunExecutor:
         recorded = context.setdefault("steps", {}).get(step.name)
         if recorded is None:
             files, fmt, root = datasets.resolve_files(datasets.absolute(step.input, cwd), step.format)
+            if step.new_files_only:
+                found, files = len(files), self.runs.take_new_inputs(run.id, step.name, files)
+                logger.info("step %s: %d of the %d input files are new", step.name, len(files), found)
             context["steps"][step.name] = {"files": files, "format": fmt, "root": root}
             self.runs.set_context(run.id, context)
         else:
             files, fmt, root = recorded["files"], recorded["format"], recorded["root"]
-        out_format = step.output.format or fmt  # csv or parquet: also the extension of the files written
+        if not files:  # new_files_only, and every file scored by earlier runs: nothing to do
+            return []
+        # csv or parquet: as set, or as the output name's extension says, or as the input is
+        out_format = step.output.format or step.output.named_format or fmt
         partitions: list[tuple[str, dict[str, Any], Any, tuple[str, ...]]] = []
         parts: dict[str, tuple[str, tuple[int, ...]]] = {}  # split_rows: a part's output name and where it lies
         spooled: dict[str, tuple[spool.Blob, ...]] = {}  # a large input cut: where a partition's rows lie

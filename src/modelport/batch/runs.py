@@ -5,6 +5,7 @@ only its failed (or canceled) tasks to do."""
 from __future__ import annotations
 
 import builtins
+import hashlib
 import logging
 import os
 import socket
@@ -20,7 +21,7 @@ from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..registry import Workspace
 from ..registry.db import read_session, write_session
 from ..registry.refs import closest
-from ..registry.tables import PipelineRow, PipelineVersionRow, RunRow, TaskRow, as_utc, utcnow
+from ..registry.tables import PipelineRow, PipelineVersionRow, RunRow, ScoredInputRow, TaskRow, as_utc, utcnow
 from . import datasets, spool
 from .engines import ENGINES
 from .pipelines import PipelineNotFoundError, PipelineRegistry
@@ -240,6 +241,45 @@ class RunRegistry:
         _clean_up(sorted(folders), [datasets.join(url, "spool") for _, url in found])
         return stale
 
+    def take_new_inputs(self, run_id: str, step: str, files: Sequence[str]) -> builtins.list[str]:
+        """Of ``files``, those that no other run of this run's pipeline took for ``step`` before (any version of the
+        pipeline counts), taken now for this run, with those it took already (a run planned again): in the order
+        given. Each file is taken by exactly one run, even by runs planned at the same moment on one database: the
+        primary key of ``scored_inputs`` decides, and inserts that meet a taken key do nothing."""
+        with write_session(self.engine) as session:
+            pipeline_id = session.scalar(select(PipelineVersionRow.pipeline_id).join(RunRow).where(RunRow.id == run_id))
+            if pipeline_id is None:
+                raise RunNotFoundError(run_id)
+            keys = {hashlib.sha256(f.encode()).hexdigest(): f for f in files}
+            now = utcnow()
+            rows = [
+                {
+                    "pipeline_id": pipeline_id,
+                    "step": step,
+                    "file_sha256": k,
+                    "file": f,
+                    "run_id": run_id,
+                    "taken_at": now,
+                }
+                for k, f in keys.items()
+            ]
+            if rows:
+                session.execute(_insert_ignoring_taken(session), rows)
+            shas = list(keys)
+            mine: set[str] = set()
+            for chunk in (shas[i : i + 500] for i in range(0, len(shas), 500)):
+                mine.update(
+                    session.scalars(
+                        select(ScoredInputRow.file_sha256).where(
+                            ScoredInputRow.pipeline_id == pipeline_id,
+                            ScoredInputRow.step == step,
+                            ScoredInputRow.run_id == run_id,
+                            ScoredInputRow.file_sha256.in_(chunk),
+                        )
+                    )
+                )
+        return [f for k, f in keys.items() if k in mine]
+
     def cancel_requested(self, run_id: str) -> bool:
         with read_session(self.engine) as session:
             return bool(session.scalars(select(RunRow.cancel_requested).where(RunRow.id == run_id)).one())
@@ -302,6 +342,17 @@ class RunRegistry:
     def set_context(self, run_id: str, context: Mapping[str, Any]) -> None:
         with write_session(self.engine) as session:
             session.execute(update(RunRow).where(RunRow.id == run_id).values(context=dict(context)))
+
+
+def _insert_ignoring_taken(session: Session) -> Any:
+    """An insert into ``scored_inputs`` that leaves a row whose key is there already as it is."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(ScoredInputRow).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(ScoredInputRow).on_conflict_do_nothing()
 
 
 def _clean_up(folders: Sequence[str], cuts: Sequence[str]) -> None:

@@ -116,7 +116,9 @@ def _plain_progress(show: bool) -> Any:
         if seen.get(p.step, -1) >= state:
             return
         seen[p.step] = state
-        if state == 0:
+        if p.total == 0:
+            err_console.print(f"step {p.step}: nothing to score")
+        elif state == 0:
             err_console.print(f"step {p.step}: {p.total} tasks")
         else:
             err_console.print(

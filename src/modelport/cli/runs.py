@@ -45,7 +45,7 @@ def list_(
                 r.id,
                 f"{r.pipeline}:{r.pipeline_version}",
                 r.status,
-                ", ".join(f"{n} {s}" for s, n in r.counts().items()),
+                ", ".join(f"{n} {s}" for s, n in r.counts().items()) or "none",
                 f"{sum(t.rows_out or 0 for t in r.tasks):,}",
                 r.trigger,
                 when(r.created_at),

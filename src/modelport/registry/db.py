@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # The newest migration. Opening a workspace compares the database's revision with this constant and runs Alembic
 # only when they differ; a test checks that it equals the head of the migration scripts.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 _MIGRATION_LOCK_KEY = 7_415_820_117  # pg_advisory_xact_lock key, any constant unique to modelport
 
 

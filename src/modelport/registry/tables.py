@@ -257,6 +257,21 @@ class ScheduleFireRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class ScoredInputRow(Base):
+    """An input file that a run of a pipeline's score step took to score, for steps that score only files no
+    earlier run took (``new_files_only``). The primary key is what stops two runs taking the same file: the file by
+    the sha256 of its URL (URLs can outgrow an index), which ``file`` keeps whole."""
+
+    __tablename__ = "scored_inputs"
+
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(200), primary_key=True)
+    file_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str] = mapped_column(ForeignKey("pipeline_runs.id", ondelete="CASCADE"), index=True)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiKeyRow(Base):
     """A key of the control-plane API. Only its sha256 is kept; ``prefix`` (its first characters) names it in
     listings and logs."""
