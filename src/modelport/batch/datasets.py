@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -25,6 +26,8 @@ import fsspec
 import numpy as np
 
 from ..errors import InvalidInputError, MissingDependencyError, NotFoundError
+
+logger = logging.getLogger(__name__)
 
 EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -711,17 +714,23 @@ def _partial_name(path: str) -> str:
 def discard_partials(url: str) -> int:
     """Remove, under a folder on this machine's disk, the temporary files (``_partial_name``) of writers that were
     killed mid-write (a lost worker, a killed run), and return how many. Call it only when nothing writes there any
-    more: a live writer's file would go too. Elsewhere there are none: a file there is put in one upload."""
+    more: a live writer's file would go too. Elsewhere there are none: a file there is put in one upload. A folder
+    that cannot be read is logged and left as it is (this is cleaning, never a reason to fail)."""
     folder = _on_this_disk(url)
     if folder is None or not os.path.isdir(folder):
         return 0
     removed = 0
-    for parent, _, names in os.walk(folder):
-        for name in names:
-            if _PARTIAL.match(name):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join(parent, name))
-                    removed += 1
+    try:
+        for parent, _, names in os.walk(folder):
+            for name in names:
+                if _PARTIAL.match(name):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(parent, name))
+                        removed += 1
+    except OSError as exc:
+        logger.warning("cannot remove the half-written outputs under %s: %s", url, exc)
+    if removed:
+        logger.info("removed %d half-written output(s) of killed writers under %s", removed, url)
     return removed
 
 

@@ -204,7 +204,7 @@ class RunExecutor:
             retries = int(context.get("retries", _int(step.retries, "retries", step.name, minimum=0)))
             ok = self._run_tasks(run, step, planned, ids, engine, retries) and not missing
             if isinstance(step, ScoreStep):  # every attempt has ended: what killed ones left half-written goes
-                _discard_partials(out_dir)
+                datasets.discard_partials(out_dir)
             return ok
         finally:
             if isinstance(step, ScoreStep) and step.partition_by:  # a large input cut while planning
@@ -578,16 +578,6 @@ def _completed(result: TaskResult, attempt: int) -> dict[str, Any]:
 
 def _failed(error: str, attempt: int, duration: float | None = None) -> dict[str, Any]:
     return {"status": "failed", "error": error, "attempts": attempt, "duration_s": duration, "ended_at": utcnow()}
-
-
-def _discard_partials(out_dir: str) -> None:
-    try:
-        removed = datasets.discard_partials(out_dir)
-    except OSError as exc:
-        logger.warning("cannot look for half-written outputs under %s: %s", out_dir, exc)
-        return
-    if removed:
-        logger.info("removed %d half-written output(s) of killed attempts under %s", removed, out_dir)
 
 
 def _spool(run: Run, step: Step) -> str:

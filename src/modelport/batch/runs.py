@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import logging
 import os
 import socket
 import uuid
@@ -26,9 +25,6 @@ from . import datasets, spool
 from .engines import ENGINES
 from .pipelines import PipelineNotFoundError, PipelineRegistry
 from .records import FINISHED, RUN_STATES, Run, Task
-
-logger = logging.getLogger(__name__)
-
 
 MIN_PREFIX = 4  # characters of a run's id that find it, when they start no other run's
 
@@ -359,13 +355,7 @@ def _clean_up(folders: Sequence[str], cuts: Sequence[str]) -> None:
     for cut in cuts:
         spool.remove(cut)
     for folder in folders:
-        try:
-            removed = datasets.discard_partials(folder)
-        except OSError as exc:
-            logger.warning("cannot look for half-written outputs under %s: %s", folder, exc)
-            continue
-        if removed:
-            logger.info("removed %d half-written output(s) of a stopped run under %s", removed, folder)
+        datasets.discard_partials(folder)
 
 
 def _when(moment: datetime | None) -> datetime | None:
