@@ -77,6 +77,12 @@ def fresh(tmp_path: Path, sensor_models: dict[tuple[int, int], object], monkeypa
 def test_each_run_scores_the_files_no_earlier_run_took(
     fresh: Workspace, tmp_path: Path, readings: pd.DataFrame, sensor_models: dict[tuple[int, int], object]
 ) -> None:
+    (tmp_path / "lake" / "date=2018-08-28").mkdir(parents=True)
+    before = _run(fresh)  # the folder is there, no file yet (ingest has closed no window): nothing to score
+    assert before.status == "completed" and len(before.tasks) == 0, before.error
+    missing = _run(fresh, input=str(tmp_path / "no-lake"))  # a folder that is not there is a mistake, though
+    assert missing.status == "failed" and "does not exist" in (missing.error or "")
+
     first_hours = _hours(readings, tmp_path / "lake", range(2))
 
     first = _run(fresh)

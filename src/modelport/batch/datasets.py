@@ -47,9 +47,10 @@ def absolute(url: str, base_dir: str | None) -> str:
     return os.path.normpath(os.path.join(base_dir, url))
 
 
-def resolve_files(url: str, fmt: str | None = None) -> tuple[list[str], str, str]:
+def resolve_files(url: str, fmt: str | None = None, allow_empty: bool = False) -> tuple[list[str], str, str]:
     """The files an input names, sorted, as (files, format, root). ``root`` is the folder partition values are read
-    below (hive ``key=value`` folders)."""
+    below (hive ``key=value`` folders). A folder that holds no data file, or a glob that matches none, is an error
+    unless ``allow_empty`` (a step that scores only new files, before any came): then there are no files."""
     try:
         fs, path = fsspec.core.url_to_fs(url)
     except (ValueError, ImportError) as exc:
@@ -67,7 +68,10 @@ def resolve_files(url: str, fmt: str | None = None) -> tuple[list[str], str, str
         files, root = [path], path.rsplit("/", 1)[0]
     else:
         raise NotFoundError(f"the input {url!r} does not exist")
+    prefix = "" if protocol in ("file", "local") else f"{protocol}://"
     if not files:
+        if allow_empty:
+            return [], fmt or "csv", prefix + root
         raise NotFoundError(f"the input {url!r} holds no CSV or Parquet files")
     formats = {fmt or _format_of(p) for p in files}
     if None in formats:
@@ -77,7 +81,6 @@ def resolve_files(url: str, fmt: str | None = None) -> tuple[list[str], str, str
         )
     if len(formats) > 1:
         raise InvalidInputError(f"the input {url!r} mixes CSV and Parquet files: point it at one kind")
-    prefix = "" if protocol in ("file", "local") else f"{protocol}://"
     return [prefix + p for p in files], formats.pop() or "csv", prefix + root
 
 

@@ -278,7 +278,8 @@ class RunExecutor:
         planning(0)
         recorded = context.setdefault("steps", {}).get(step.name)
         if recorded is None:
-            files, fmt, root = datasets.resolve_files(datasets.absolute(step.input, cwd), step.format)
+            url = datasets.absolute(step.input, cwd)
+            files, fmt, root = datasets.resolve_files(url, step.format, allow_empty=step.new_files_only)
             if step.new_files_only:
                 found, files = len(files), self.runs.take_new_inputs(run.id, step.name, files)
                 logger.info("step %s: %d of the %d input files are new", step.name, len(files), found)
