@@ -186,3 +186,66 @@ def test_new_files_only_is_true_or_false() -> None:
         "new_files_only"
         not in Pipeline.from_dict({"name": "p", "steps": [{**step, "new_files_only": False}]}).to_dict()["steps"][0]
     )
+
+
+def test_a_run_whose_planning_fails_gives_its_files_back(
+    fresh: Workspace, tmp_path: Path, readings: pd.DataFrame
+) -> None:
+    """No task was planned, so no file was scored: the next run takes them, once the cause is gone."""
+    _hours(readings, tmp_path / "lake", range(2))
+    bad = tmp_path / "lake" / "date=2018-08-28" / "hour-01b.csv"
+    bad.write_text('TS,Device,Tag,Value\n"2018-08-28 23:00:00,1,1,5\n')  # a quote that never closes
+
+    broken = _run(fresh)
+    assert broken.status == "failed" and "cannot read" in (broken.error or "") and len(broken.tasks) == 0
+    bad.unlink()
+    fixed = _run(fresh)
+    assert fixed.status == "completed" and sum(t.rows_in or 0 for t in fixed.tasks) == 800
+    assert "score" not in RunRegistry(fresh).context(broken.id).get("steps", {})  # its retry would list them anew
+    fresh.close()
+
+
+def test_a_retry_whose_input_file_is_gone_fails_saying_which(
+    fresh: Workspace, tmp_path: Path, readings: pd.DataFrame, sensor_models: dict[tuple[int, int], object]
+) -> None:
+    _hours(readings, tmp_path / "lake", range(2))
+    first = _run(fresh)
+    assert first.status == "completed"
+    fresh.models.delete("sensor-1-1:1", force=True)  # stand-in for any task failing
+    (tmp_path / "lake" / "date=2018-08-28" / "hour-00.csv").unlink()
+    runs = RunRegistry(fresh)
+    runs.update_tasks([(first.tasks[0].id, {"status": "failed"})])
+    runs.finish(first.id, "failed", "one task failed")
+
+    again = RunExecutor(fresh).execute(runs.retry(first.id).id)
+
+    assert again.status == "failed"
+    assert again.error == f"step 'score': its input file {tmp_path}/lake/date=2018-08-28/hour-00.csv is gone"
+    fresh.close()
+
+
+def test_a_step_after_one_with_nothing_new_finds_an_empty_folder(
+    fresh: Workspace, tmp_path: Path, readings: pd.DataFrame
+) -> None:
+    (tmp_path / "count.py").write_text(
+        "import os, pathlib, sys\n"
+        "out = pathlib.Path(os.environ['MODELPORT_OUTPUT'])\n"
+        "out.mkdir(parents=True, exist_ok=True)\n"
+        "(out / 'count.txt').write_text(str(len(list(pathlib.Path(sys.argv[1]).rglob('*.csv')))))\n"
+    )
+    (tmp_path / "fresh.yaml").write_text(
+        PIPELINE
+        + "  - {name: count, type: script, script: count.py, args: ['${steps.score.output}']}\n"
+        + "  - {name: again, type: score, model: 'sensor-{Device}-{Tag}', input: '${steps.score.output}',\n"
+        + "     partition_by: [Device, Tag], features: [Value]}\n"
+    )
+    PipelineRegistry(fresh).register(tmp_path / "fresh.yaml")
+    _hours(readings, tmp_path / "lake", range(1))
+
+    busy, idle = _run(fresh), _run(fresh)
+
+    assert busy.status == "completed" and idle.status == "completed", (busy.error, idle.error)
+    counts = [(Path(r.output_url) / "outputs" / "count" / "count.txt").read_text() for r in (busy, idle)]
+    assert counts == ["10", "0"]
+    assert [len([t for t in r.tasks if t.step == "again"]) for r in (busy, idle)] == [10, 0]
+    fresh.close()

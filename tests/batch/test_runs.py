@@ -241,14 +241,16 @@ def test_a_script_step_gets_parameters_and_the_score_steps_output(tmp_path: Path
     ws.close()
 
 
-def test_a_failed_step_skips_the_steps_that_need_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("needs", ["depends_on: [first]", "args: ['${steps.first.output}']"])
+def test_a_failed_step_skips_the_steps_that_need_it(tmp_path: Path, needs: str) -> None:
+    """Named in depends_on, or read through a reference to its output (which the run fills in before it starts)."""
     ws = Workspace(tmp_path / "ws")
     (tmp_path / "fail.py").write_text("import sys\nprint('going down')\nsys.exit(3)\n")
     (tmp_path / "after.py").write_text("print('never')\n")
     (tmp_path / "p.yaml").write_text(
         "name: fails\nsteps:\n"
         "  - {name: first, type: script, script: fail.py}\n"
-        "  - {name: second, type: script, script: after.py, depends_on: [first]}\n"
+        f"  - {{name: second, type: script, script: after.py, {needs}}}\n"
     )
     PipelineRegistry(ws).register(tmp_path / "p.yaml")
 

@@ -273,6 +273,8 @@ class Pipeline:
             }
             if isinstance(step, ScoreStep):
                 changes["output"] = replace(step.output, url=_fill(step.output.url, context, "output.url"))
+            # the steps it reads the outputs of stay among those it waits for once their references are filled in
+            changes["depends_on"] = tuple(sorted(dependencies(step)))
             bound.append(replace(step, **changes))
         return replace(self, steps=tuple(bound))
 

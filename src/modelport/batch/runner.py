@@ -26,7 +26,7 @@ from typing import Any
 
 import fsspec
 
-from ..errors import ConflictError, InvalidInputError, ModelportError
+from ..errors import ConflictError, InvalidInputError, ModelportError, NotFoundError
 from ..registry import Workspace
 from ..registry.tables import utcnow
 from ..settings import BatchSettings
@@ -276,19 +276,49 @@ class RunExecutor:
         mini_batch = _int(step.mini_batch_size, "mini_batch_size", step.name, minimum=1)
         planning = self._planning(run, step)
         planning(0)
-        recorded = context.setdefault("steps", {}).get(step.name)
+        steps = context.setdefault("steps", {})
+        recorded = steps.get(step.name)
         if recorded is None:
             url = datasets.absolute(step.input, cwd)
-            files, fmt, root = datasets.resolve_files(url, step.format, allow_empty=step.new_files_only)
+            # no file yet is nothing to score for a step of new files, or after a step (that may have written none)
+            empty_ok = step.new_files_only or bool(dependencies(step))
+            files, fmt, root = datasets.resolve_files(url, step.format, allow_empty=empty_ok)
             if step.new_files_only:
                 found, files = len(files), self.runs.take_new_inputs(run.id, step.name, files)
                 logger.info("step %s: %d of the %d input files are new", step.name, len(files), found)
-            context["steps"][step.name] = {"files": files, "format": fmt, "root": root}
+            steps[step.name] = {"files": files, "format": fmt, "root": root}
             self.runs.set_context(run.id, context)
         else:
             files, fmt, root = recorded["files"], recorded["format"], recorded["root"]
-        if not files:  # new_files_only, and every file scored by earlier runs: nothing to do
+        if not files:  # nothing to do; a step after this one finds its output folder, empty
+            fs, path = fsspec.core.url_to_fs(out_dir)
+            fs.makedirs(path, exist_ok=True)
             return []
+        try:
+            try:
+                return self._plan_files(run, step, out_dir, files, fmt, root, mini_batch, planning)
+            except FileNotFoundError as exc:
+                gone = exc.filename or str(exc)
+                raise NotFoundError(f"step {step.name!r}: its input file {gone} is gone") from exc
+        except BaseException:
+            if recorded is None and step.new_files_only:  # no task was planned: the files go back for a later run
+                self.runs.give_back_inputs(run.id, step.name)
+                del steps[step.name]
+                self.runs.set_context(run.id, context)
+            raise
+
+    def _plan_files(
+        self,
+        run: Run,
+        step: ScoreStep,
+        out_dir: str,
+        files: Sequence[str],
+        fmt: str,
+        root: str,
+        mini_batch: int,
+        planning: Callable[[int], None],
+    ) -> list[_Planned]:
+        """The tasks of a score step over these input files."""
         # csv or parquet: as set, or as the output name's extension says, or as the input is
         out_format = step.output.format or step.output.named_format or fmt
         partitions: list[tuple[str, dict[str, Any], Any, tuple[str, ...]]] = []

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..errors import ConflictError, InvalidInputError, NotFoundError
@@ -261,20 +261,19 @@ class RunRegistry:
             ]
             if rows:
                 session.execute(_insert_ignoring_taken(session), rows)
-            shas = list(keys)
-            mine: set[str] = set()
-            for chunk in (shas[i : i + 500] for i in range(0, len(shas), 500)):
-                mine.update(
-                    session.scalars(
-                        select(ScoredInputRow.file_sha256).where(
-                            ScoredInputRow.pipeline_id == pipeline_id,
-                            ScoredInputRow.step == step,
-                            ScoredInputRow.run_id == run_id,
-                            ScoredInputRow.file_sha256.in_(chunk),
-                        )
+            mine = set(  # by the run's own index: a lookup by key would walk every file the step ever took
+                session.scalars(
+                    select(ScoredInputRow.file_sha256).where(
+                        ScoredInputRow.run_id == run_id, ScoredInputRow.step == step
                     )
                 )
+            )
         return [f for k, f in keys.items() if k in mine]
+
+    def give_back_inputs(self, run_id: str, step: str) -> None:
+        """Let go of the files a run took for ``step`` (its planning failed before any task): a later run takes them."""
+        with write_session(self.engine) as session:
+            session.execute(delete(ScoredInputRow).where(ScoredInputRow.run_id == run_id, ScoredInputRow.step == step))
 
     def cancel_requested(self, run_id: str) -> bool:
         with read_session(self.engine) as session:

@@ -111,6 +111,8 @@ def _no_logs(run: Run, failed: bool) -> str:
         return f"run {run.id} has no failed tasks ({run.status})"
     if run.status in ("queued", "running"):
         return f"run {run.id} is {run.status} and has no tasks yet"
+    if run.status == "completed":
+        return f"run {run.id} completed with no tasks: it found nothing to score"
     why = f": {run.error}" if run.error else ""
     return f"run {run.id} ended {run.status} before it had any tasks{why}"
 
