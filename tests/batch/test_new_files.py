@@ -82,6 +82,8 @@ def test_each_run_scores_the_files_no_earlier_run_took(
     assert before.status == "completed" and len(before.tasks) == 0, before.error
     missing = _run(fresh, input=str(tmp_path / "no-lake"))  # a folder that is not there is a mistake, though
     assert missing.status == "failed" and "does not exist" in (missing.error or "")
+    typo = _run(fresh, input=str(tmp_path / "lak" / "*" / "*.csv"))  # and so is a glob whose folder is not there
+    assert typo.status == "failed" and "holds no CSV or Parquet files" in (typo.error or "")
 
     first_hours = _hours(readings, tmp_path / "lake", range(2))
 

@@ -53,3 +53,17 @@ def test_a_killed_writer_leaves_a_name_discard_partials_knows(tmp_path: Path, mo
 
     assert datasets.discard_partials(str(tmp_path)) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_discard_partials_leaves_files_written_to_lately_when_asked(tmp_path: Path) -> None:
+    """fail_stale's sweep: an executor thought dead may still be writing; only files idle that long go."""
+    import time
+
+    fresh, idle = tmp_path / f".a.csv.{'1' * 32}.partial", tmp_path / f".b.csv.{'2' * 32}.partial"
+    fresh.write_bytes(b"x")
+    idle.write_bytes(b"x")
+    long_ago = time.time() - 600
+    os.utime(idle, (long_ago, long_ago))
+
+    assert datasets.discard_partials(str(tmp_path), idle_s=120) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [fresh.name]

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -70,7 +71,7 @@ def resolve_files(url: str, fmt: str | None = None, allow_empty: bool = False) -
         raise NotFoundError(f"the input {url!r} does not exist")
     prefix = "" if protocol in ("file", "local") else f"{protocol}://"
     if not files:
-        if allow_empty:
+        if allow_empty and fs.isdir(root):  # a glob's folder must be there: a typo in it would find nothing for ever
             return [], fmt or "csv", prefix + root
         raise NotFoundError(f"the input {url!r} holds no CSV or Parquet files")
     formats = {fmt or _format_of(p) for p in files}
@@ -714,21 +715,24 @@ def _partial_name(path: str) -> str:
     return f".{os.path.basename(path)}.{uuid.uuid4().hex}.partial"
 
 
-def discard_partials(url: str) -> int:
+def discard_partials(url: str, idle_s: float = 0.0) -> int:
     """Remove, under a folder on this machine's disk, the temporary files (``_partial_name``) of writers that were
-    killed mid-write (a lost worker, a killed run), and return how many. Call it only when nothing writes there any
-    more: a live writer's file would go too. Elsewhere there are none: a file there is put in one upload. A folder
-    that cannot be read is logged and left as it is (this is cleaning, never a reason to fail)."""
+    killed mid-write (a lost worker, a killed run), and return how many. Call it when nothing writes there any more,
+    or give ``idle_s``: only files nobody has written to for that long go. Elsewhere there are none: a file there is
+    put in one upload. A folder that cannot be read is logged and left as it is (cleaning is never a reason to
+    fail)."""
     folder = _on_this_disk(url)
     if folder is None or not os.path.isdir(folder):
         return 0
     removed = 0
+    before = time.time() - idle_s
     try:
         for parent, _, names in os.walk(folder):
             for name in names:
-                if _PARTIAL.match(name):
+                path = os.path.join(parent, name)
+                if _PARTIAL.match(name) and (idle_s <= 0 or os.stat(path).st_mtime < before):
                     with contextlib.suppress(FileNotFoundError):
-                        os.unlink(os.path.join(parent, name))
+                        os.unlink(path)
                         removed += 1
     except OSError as exc:
         logger.warning("cannot remove the half-written outputs under %s: %s", url, exc)

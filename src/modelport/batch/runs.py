@@ -234,7 +234,7 @@ class RunRegistry:
                 .execution_options(synchronize_session=False)
             )
         folders = {url for _, url in found} | {o.rsplit("/", 1)[0] for o in outputs if o and "/" in o}
-        _clean_up(sorted(folders), [datasets.join(url, "spool") for _, url in found])
+        _clean_up(sorted(folders), [datasets.join(url, "spool") for _, url in found], after_s)
         return stale
 
     def take_new_inputs(self, run_id: str, step: str, files: Sequence[str]) -> builtins.list[str]:
@@ -350,11 +350,13 @@ def _insert_ignoring_taken(session: Session) -> Any:
     return sqlite_insert(ScoredInputRow).on_conflict_do_nothing()
 
 
-def _clean_up(folders: Sequence[str], cuts: Sequence[str]) -> None:
+def _clean_up(folders: Sequence[str], cuts: Sequence[str], idle_s: float) -> None:
+    """What stopped runs left: their cut inputs, and their half-written outputs that nobody has written to for
+    ``idle_s`` (an executor wrongly thought dead, say cut off from the database, may still be writing)."""
     for cut in cuts:
         spool.remove(cut)
     for folder in folders:
-        datasets.discard_partials(folder)
+        datasets.discard_partials(folder, idle_s=idle_s)
 
 
 def _when(moment: datetime | None) -> datetime | None:
