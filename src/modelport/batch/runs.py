@@ -241,12 +241,17 @@ class RunRegistry:
         """Of ``files``, those that no other run of this run's pipeline took for ``step`` before (any version of the
         pipeline counts), taken now for this run, with those it took already (a run planned again): in the order
         given. Each file is taken by exactly one run, even by runs planned at the same moment on one database: the
-        primary key of ``scored_inputs`` decides, and inserts that meet a taken key do nothing."""
+        primary key of ``scored_inputs`` decides, and inserts that meet a taken key do nothing. Only the files not
+        taken yet are inserted, so an hourly run over a folder of a year of windows writes its hour's, not the year."""
         with write_session(self.engine) as session:
             pipeline_id = session.scalar(select(PipelineVersionRow.pipeline_id).join(RunRow).where(RunRow.id == run_id))
             if pipeline_id is None:
                 raise RunNotFoundError(run_id)
             keys = {hashlib.sha256(f.encode()).hexdigest(): f for f in files}
+            taken = select(ScoredInputRow.file_sha256, ScoredInputRow.run_id).where(
+                ScoredInputRow.pipeline_id == pipeline_id, ScoredInputRow.step == step
+            )  # the primary key's prefix: one index scan
+            others = {sha for sha, owner in session.execute(taken) if owner != run_id}
             now = utcnow()
             rows = [
                 {
@@ -258,10 +263,11 @@ class RunRegistry:
                     "taken_at": now,
                 }
                 for k, f in keys.items()
+                if k not in others
             ]
-            if rows:
+            if rows:  # a run taking some of them at this moment: the key keeps its row, and ours does nothing
                 session.execute(_insert_ignoring_taken(session), rows)
-            mine = set(  # by the run's own index: a lookup by key would walk every file the step ever took
+            mine = set(  # by the run's own index
                 session.scalars(
                     select(ScoredInputRow.file_sha256).where(
                         ScoredInputRow.run_id == run_id, ScoredInputRow.step == step
