@@ -27,10 +27,9 @@ import fsspec
 import numpy as np
 
 from ..errors import InvalidInputError, MissingDependencyError, NotFoundError
+from .pipeline import EXTENSIONS
 
 logger = logging.getLogger(__name__)
-
-EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def pandas() -> Any:
@@ -51,7 +50,8 @@ def absolute(url: str, base_dir: str | None) -> str:
 def resolve_files(url: str, fmt: str | None = None, allow_empty: bool = False) -> tuple[list[str], str, str]:
     """The files an input names, sorted, as (files, format, root). ``root`` is the folder partition values are read
     below (hive ``key=value`` folders). A folder that holds no data file, or a glob that matches none, is an error
-    unless ``allow_empty`` (a step that scores only new files, before any came): then there are no files."""
+    unless ``allow_empty`` (new files only, before any came; a step's output that it wrote nothing in): then there
+    are no files, as long as the folder (a glob's, before its first wildcard) is there."""
     try:
         fs, path = fsspec.core.url_to_fs(url)
     except (ValueError, ImportError) as exc:
@@ -689,7 +689,7 @@ def write_bytes(url: str, data: bytes, sync: bool = True) -> None:
     path = _local_path(url)
     if path is None:
         fs, path = fsspec.core.url_to_fs(url)
-        if "file" not in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+        if not _is_this_disk(fs):
             fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
             fs.pipe_file(path, data)
             return
@@ -746,9 +746,13 @@ def _on_this_disk(url: str) -> str | None:
     path = _local_path(url)
     if path is None:
         fs, path = fsspec.core.url_to_fs(url)
-        if "file" not in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+        if not _is_this_disk(fs):
             return None
     return path
+
+
+def _is_this_disk(fs: Any) -> bool:
+    return "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
 
 
 def _local_path(url: str) -> str | None:

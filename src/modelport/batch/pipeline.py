@@ -45,6 +45,7 @@ from ..errors import InvalidInputError
 from ..registry.refs import validate_name
 
 FORMATS = ("csv", "parquet")
+EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}  # what a file's name says it holds
 METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -83,8 +84,7 @@ class Output:
     @property
     def named_format(self) -> str | None:
         """The format the name's extension says (``.csv``; ``.parquet`` or ``.pq``), if it says one."""
-        suffix = os.path.splitext(self.name or "")[1].lower()
-        return {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix)
+        return EXTENSIONS.get(os.path.splitext(self.name or "")[1].lower())
 
 
 @dataclass(frozen=True)

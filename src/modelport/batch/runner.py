@@ -253,8 +253,7 @@ class RunExecutor:
     def _plan_script(self, run: Run, step: ScriptStep, out_dir: str, code_dir: Path | None) -> _Planned:
         assert code_dir is not None
         folder = code_dir / (step.source_directory or ".")
-        fs, path = fsspec.core.url_to_fs(out_dir)
-        fs.makedirs(path, exist_ok=True)
+        _make_folder(out_dir)
         timeout = None if step.timeout_s is None else float(step.timeout_s)
         work = ScriptSpec(
             script=str((folder / step.script).resolve()),
@@ -291,8 +290,7 @@ class RunExecutor:
         else:
             files, fmt, root = recorded["files"], recorded["format"], recorded["root"]
         if not files:  # nothing to do; a step after this one finds its output folder, empty
-            fs, path = fsspec.core.url_to_fs(out_dir)
-            fs.makedirs(path, exist_ok=True)
+            _make_folder(out_dir)
             return []
         try:
             try:
@@ -609,6 +607,11 @@ def _completed(result: TaskResult, attempt: int) -> dict[str, Any]:
 
 def _failed(error: str, attempt: int, duration: float | None = None) -> dict[str, Any]:
     return {"status": "failed", "error": error, "attempts": attempt, "duration_s": duration, "ended_at": utcnow()}
+
+
+def _make_folder(url: str) -> None:
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.makedirs(path, exist_ok=True)
 
 
 def _spool(run: Run, step: Step) -> str:
